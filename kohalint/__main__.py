@@ -1,0 +1,5 @@
+import sys
+
+from kohalint.cli import main
+
+sys.exit(main())

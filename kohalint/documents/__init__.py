@@ -1,0 +1,1 @@
+"""Parsed documents: each keeps line and column for what it yields."""

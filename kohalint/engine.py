@@ -1,0 +1,207 @@
+"""The scan: repository -> documents -> checks -> findings -> suppressions.
+
+Checks run one document at a time; an exception in a check becomes KL003 for
+that document and the scan goes on (fail closed: exit 2, never silently green).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+import posixpath
+import sys
+import traceback
+from pathlib import Path
+from typing import Iterable, Iterator, Optional
+
+from kohalint.config import Settings
+from kohalint.context import Context
+from kohalint.documents.store import Documents
+from kohalint.globs import glob_match
+from kohalint.models import Finding, Location, Report, Severity
+from kohalint.repository import Repository
+from kohalint.rules import Check, registry
+from kohalint.suppressions import apply_suppressions
+
+AREA_ORDER = ("security", "delivery", "supply-chain", "runtime", "observability", "recovery")
+
+
+def selected_checks(settings: Settings) -> list[Check]:
+    wanted = registry.resolve(settings.select + settings.extend_select)
+    wanted -= registry.resolve(settings.ignore)
+    checks = [c for c in registry if c.id in wanted]
+    if settings.areas is not None:
+        areas = {a.value for a in settings.areas} | {"engine"}
+        checks = [c for c in checks if c.area.value in areas]
+    return checks
+
+
+def run_scan(root: Path, settings: Settings, *, only_files: Optional[Iterable[str]] = None,
+             run_all: bool = False, today: Optional[datetime.date] = None,
+             inline_suppressions: bool = True) -> Report:
+    repo = Repository(root, exclude=settings.exclude, max_file_bytes=settings.max_file_bytes)
+    docs = Documents(repo, settings)
+    ctx = Context(repo, docs, settings, today or datetime.date.today())
+    checks = selected_checks(settings)
+    only = _only_set(repo, only_files)
+    findings: list[Finding] = []
+    report = Report(root=str(repo.root), rules_run=[c.id for c in checks], files_scanned=len(repo.files))
+    for chk in checks:
+        if chk.target == "engine" or chk.func is None:
+            continue
+        ctx.check = chk
+        for target_path, doc in _targets(chk, ctx, only, run_all):
+            try:
+                findings.extend(_call(chk, doc, ctx))
+            except Exception as exc:  # noqa: BLE001 - fail closed, keep scanning
+                report.internal_error = True
+                findings.append(_internal_error(ctx, chk, target_path, exc))
+    ids = {c.id for c in checks}
+    if "KL001" in ids:
+        _parse_everything(docs, only)
+        for path, err in sorted(docs.errors.items()):
+            findings.append(ctx.finding(err.path or path, err.line, f"cannot parse: {err.message}",
+                                        column=err.column, rule_id="KL001"))
+    findings = _post_process(findings, settings, only)
+    if inline_suppressions and not settings.no_inline_suppressions:
+        sups = apply_suppressions(findings, repo.read_text, _resolve_selector,
+                                  require_reason=settings.require_suppression_reason,
+                                  scanned_paths=[p for p in repo.files if only is None or p in only])
+        if "KL002" in ids:
+            for s in sups:
+                if s.used or not any(_resolve_selector(t) in ids for t in s.targets):
+                    continue
+                why = ("has no reason (required by require-suppression-reason)"
+                       if settings.require_suppression_reason and not s.reason
+                       else "matched no finding")
+                findings.append(ctx.finding(s.path, s.line, f"suppression of {', '.join(s.targets)} {why}",
+                                            column=s.column, rule_id="KL002"))
+    for f in findings:
+        f.fingerprint = fingerprint(f, repo)
+    report.findings = sorted(_dedupe(findings), key=Finding.sort_key)
+    report.notes = sorted(set(repo.notes), key=lambda n: (n.path, n.message))
+    return report
+
+
+# Kinds whose files are parsed for KL001 even when no selected rule reads them.
+STRICT_KINDS = {"compose": "yaml", "workflow": "yaml", "dockerfile": "dockerfile"}
+
+
+def _parse_everything(docs: Documents, only: Optional[set[str]]) -> None:
+    for kind, parser in STRICT_KINDS.items():
+        for path in docs.repo.files_of_kind(kind):
+            if only is None or path in only:
+                docs.get(parser, path)
+
+
+def _only_set(repo: Repository, only_files: Optional[Iterable[str]]) -> Optional[set[str]]:
+    """The passed files as root-relative paths (pre-commit gives them relative to cwd)."""
+    if only_files is None:
+        return None
+    out = set()
+    for p in only_files:
+        try:
+            full = Path(os.path.abspath(p))
+            full = Path(os.path.realpath(full.parent)) / full.name  # keep a symlinked file itself
+            out.add(full.relative_to(repo.root).as_posix())
+        except ValueError:
+            out.add(posixpath.normpath(Path(p).as_posix()))
+    return out
+
+
+def _targets(chk: Check, ctx: Context, only: Optional[set[str]], run_all: bool) -> Iterator[tuple[str, object]]:
+    repo, docs = ctx.repo, ctx.docs
+    if chk.target == "repository":
+        if only is None or run_all or any(repo.kinds(p) & chk.reads for p in only):
+            yield "", None
+        return
+    if chk.target == "compose":
+        for project in docs.compose_projects():
+            if only is None or run_all or set(project.files) & only:
+                yield project.files[0], project
+        return
+    kind = chk.target
+    paths = repo.files if kind == "text" else repo.files_of_kind(kind)
+    for path in paths:
+        if only is not None and not run_all and path not in only:
+            continue
+        doc = docs.get(kind, path) if kind != "text" else path
+        if doc is not None:
+            yield path, doc
+
+
+def _call(chk: Check, doc: object, ctx: Context) -> list[Finding]:
+    assert chk.func is not None
+    result = chk.func(ctx) if chk.target == "repository" else chk.func(doc, ctx)
+    return list(result or ())
+
+
+def _internal_error(ctx: Context, chk: Check, path: str, exc: BaseException) -> Finding:
+    # Name the exception type and where in kohalint it happened, never its
+    # message: messages can carry file content, and file content can be secret.
+    tb = traceback.extract_tb(exc.__traceback__)
+    frame = next((f for f in reversed(tb) if "kohalint" in f.filename), tb[-1] if tb else None)
+    where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
+    if "--debug" in sys.argv:
+        traceback.print_exception(exc)
+    return ctx.finding(path or ".", 1, f"rule {chk.id} failed on this file: "
+                       f"{type(exc).__name__}{where}; please report it", rule_id="KL003")
+
+
+def _resolve_selector(token: str) -> Optional[str]:
+    chk = registry.get(token)
+    return chk.id if chk else token.upper()
+
+
+def _post_process(findings: list[Finding], settings: Settings, only: Optional[set[str]]) -> list[Finding]:
+    overrides = {}
+    for key, sev in settings.severity.items():
+        for rid in registry.resolve([key]):
+            overrides[rid] = sev
+    per_file = [(glob, registry.resolve(codes)) for glob, codes in settings.per_file_ignores.items()]
+    out = []
+    for f in findings:
+        if only is not None and f.location.path not in only and f.rule_id != "KL003":
+            continue
+        if any(f.rule_id in codes and glob_match(glob, f.location.path) for glob, codes in per_file):
+            continue
+        if f.rule_id in overrides:
+            f.severity = overrides[f.rule_id]
+        out.append(f)
+    return out
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """One finding per rule and place: the same line seen from several compose projects."""
+    seen: set[tuple] = set()
+    out = []
+    for f in findings:
+        key = (f.rule_id, f.location.path, f.location.line, f.location.column, f.message)
+        loose = (f.rule_id, f.location.path, f.location.line, f.location.column, f.identity)
+        if key in seen or (f.identity and loose in seen):
+            continue
+        seen.add(key)
+        if f.identity:
+            seen.add(loose)
+        out.append(f)
+    return out
+
+
+def fingerprint(f: Finding, repo: Repository) -> str:
+    """Stable across line moves and unrelated edits: rule, file and what is flagged."""
+    ident = f.identity
+    if not ident:
+        text = repo.read_text(f.location.path) or ""
+        lines = text.splitlines()
+        content = lines[f.location.line - 1] if 0 < f.location.line <= len(lines) else ""
+        ident = " ".join(content.split()) + "|" + f.message
+        # hash it right away: the flagged line may hold a secret
+    digest = hashlib.sha256(f"{f.rule_id}|{f.location.path}|{ident}".encode("utf-8", "replace"))
+    return digest.hexdigest()[:32]
+
+
+def exit_code(report: Report, threshold: Severity) -> int:
+    if report.internal_error:
+        return 2
+    return 1 if any(f.severity.rank >= threshold.rank for f in report.active) else 0

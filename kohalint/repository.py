@@ -1,0 +1,262 @@
+"""The repository view: which files exist, what kind each is, their text.
+
+This is the only module that touches the scanned file system (besides `git`
+calls it makes). It lists git-tracked plus untracked-but-not-ignored files
+(what `git add .` would commit) when the target is inside a git work tree, and
+every regular file otherwise; it never follows a symlink out of the root and
+reads each file at most once.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from functools import cached_property
+from pathlib import Path, PurePosixPath
+from typing import Iterable, Optional
+
+from kohalint.globs import GlobSet
+from kohalint.models import Note
+
+DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
+_SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".tox"}
+
+COMPOSE_BASE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+
+
+def classify(path: str) -> frozenset[str]:
+    """The document kinds a path holds, judged from its name alone."""
+    p = PurePosixPath(path)
+    name = p.name
+    lower = name.lower()
+    parts = p.parts
+    kinds: set[str] = set()
+    if lower.endswith((".yml", ".yaml")):
+        kinds.add("yaml")
+        if _is_compose_name(lower):
+            kinds.add("compose")
+        if len(parts) >= 3 and parts[-3] == ".github" and parts[-2] == "workflows":
+            kinds.add("workflow")
+    if lower == "dockerfile" or lower.startswith("dockerfile.") or lower.endswith(".dockerfile") \
+            or lower.startswith("containerfile"):
+        if not lower.endswith(".dockerignore"):
+            kinds.add("dockerfile")
+    if lower.endswith((".sh", ".bash")):
+        kinds.add("shell")
+    if lower.endswith((".cnf", ".ini")) and ("mysql" in path.lower() or "maria" in path.lower()
+                                              or lower.endswith(".cnf")):
+        kinds.add("optionfile")
+    if name == "CODEOWNERS":
+        kinds.add("codeowners")
+    if lower.endswith(".dockerignore"):
+        kinds.add("dockerignore")
+    if lower == ".gitignore":
+        kinds.add("gitignore")
+    if lower == ".env" or lower.startswith(".env.") or lower.endswith(".env"):
+        kinds.add("dotenv")
+    if lower.endswith(".json"):
+        kinds.add("json")
+    if lower.endswith((".conf", ".caddyfile")) or lower == "caddyfile":
+        kinds.add("proxyconf")
+    if lower.endswith(".timer") or "cron" in path.lower():
+        kinds.add("schedule")
+    return frozenset(kinds)
+
+
+def _is_compose_name(lower: str) -> bool:
+    if lower in COMPOSE_BASE_NAMES:
+        return True
+    for stem in ("compose.", "docker-compose."):
+        if lower.startswith(stem) and lower.endswith((".yml", ".yaml")):
+            return True
+    return False
+
+
+class Repository:
+    """Files under `root`, relative posix paths, sorted."""
+
+    def __init__(self, root: str | os.PathLike, *, exclude: Iterable[str] = (),
+                 max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
+        self.root = Path(root).resolve()
+        self.max_file_bytes = max_file_bytes
+        self.notes: list[Note] = []
+        self._texts: dict[str, Optional[str]] = {}
+        self._exclude = GlobSet(exclude)
+        self.git_root: Optional[Path] = _git_toplevel(self.root)
+        listed, tracked = self._list_files()
+        self.files: list[str] = sorted(p for p in listed if not self._exclude.match(p))
+        self.tracked: frozenset[str] = frozenset(tracked)
+        self._fileset = frozenset(self.files)
+
+    # -- listing -------------------------------------------------------------
+    @property
+    def is_git(self) -> bool:
+        return self.git_root is not None
+
+    def _list_files(self) -> tuple[list[str], set[str]]:
+        if self.git_root is not None:
+            tracked = _git_ls(self.root, "--cached")
+            if tracked is not None:
+                others = _git_ls(self.root, "--others", "--exclude-standard") or []
+                # a deleted-but-still-indexed file is listed by --cached
+                present = [p for p in dict.fromkeys(tracked + others) if self._is_regular(p)]
+                return present, set(tracked)
+            self.git_root = None
+        return self._walk(), set()
+
+    def _walk(self) -> list[str]:
+        out: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+            rel_dir = Path(dirpath).relative_to(self.root)
+            for name in filenames:
+                rel = (rel_dir / name).as_posix()
+                if self._is_regular(rel):
+                    out.append(rel)
+        return out
+
+    def _is_regular(self, rel: str) -> bool:
+        """A regular file inside the root; symlinks count only when they stay inside."""
+        full = self.root / rel
+        try:
+            st = full.lstat()
+        except OSError:
+            return False
+        if stat.S_ISLNK(st.st_mode):
+            return True  # listed (it is tracked); `read_text` decides whether to read it
+        return stat.S_ISREG(st.st_mode)
+
+    def __contains__(self, path: str) -> bool:
+        return path in self._fileset
+
+    def exists(self, path: str) -> bool:
+        return path in self._fileset
+
+    def kinds(self, path: str) -> frozenset[str]:
+        return classify(path)
+
+    def files_of_kind(self, kind: str) -> list[str]:
+        return [p for p in self.files if kind in classify(p)]
+
+    def in_dir(self, directory: str) -> list[str]:
+        prefix = "" if directory in ("", ".") else directory.rstrip("/") + "/"
+        return [p for p in self.files if p.startswith(prefix)]
+
+    # -- content -------------------------------------------------------------
+    def read_text(self, path: str) -> Optional[str]:
+        """The decoded text of a listed file, or None (binary, too large, outside)."""
+        if path in self._texts:
+            return self._texts[path]
+        text = self._read(path)
+        self._texts[path] = text
+        return text
+
+    def _read(self, path: str) -> Optional[str]:
+        if path not in self._fileset:
+            return None
+        full = self.root / path
+        try:
+            if full.is_symlink():
+                target = full.resolve()
+                if not _is_within(target, self.root):
+                    self._note(path, "symlink points outside the scanned root: not read")
+                    return None
+                full = target
+            st = full.stat()
+            if not stat.S_ISREG(st.st_mode):
+                self._note(path, "not a regular file: not read")
+                return None
+            if st.st_size > self.max_file_bytes:
+                self._note(path, f"larger than {self.max_file_bytes} bytes: not read")
+                return None
+            with open(full, "rb") as fh:
+                data = fh.read(self.max_file_bytes + 1)
+        except OSError as exc:
+            self._note(path, f"cannot be read ({exc.strerror or type(exc).__name__})")
+            return None
+        return self._decode(path, data)
+
+    def _decode(self, path: str, data: bytes) -> Optional[str]:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            try:
+                return data.decode("utf-16").replace("\r\n", "\n")
+            except UnicodeDecodeError:
+                pass
+        if b"\x00" in data[:8192]:
+            self._note(path, "binary content: not read")
+            return None
+        text = data.decode("utf-8", errors="replace")
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        return text.replace("\r\n", "\n")
+
+    def _note(self, path: str, message: str) -> None:
+        self.notes.append(Note(path=path, message=message))
+
+    # -- git questions -------------------------------------------------------
+    def is_tracked(self, path: str) -> bool:
+        return path in self.tracked
+
+    def check_ignore(self, paths: Iterable[str]) -> set[str]:
+        """Which of `paths` git would ignore (one batched `git check-ignore`)."""
+        paths = list(paths)
+        if not paths or self.git_root is None:
+            return set()
+        try:
+            proc = subprocess.run(
+                ["git", *_SAFE_GIT, "-C", str(self.root), "check-ignore", "--no-index", "-z", "--stdin"],
+                input=b"\0".join(p.encode() for p in paths) + b"\0",
+                capture_output=True, timeout=30, env=_git_env(),
+            )
+        except (OSError, subprocess.SubprocessError):
+            return set()
+        return {p.decode("utf-8", "replace") for p in proc.stdout.split(b"\0") if p}
+
+    @cached_property
+    def has_gitignore_rules(self) -> bool:
+        return any(p.endswith(".gitignore") for p in self.files)
+
+
+def _is_within(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def _git_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # The scanned repository must not be able to run anything through git
+    # configuration (fsmonitor, pagers): kohalint only reads.
+    env.update({"GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat",
+                "GIT_OPTIONAL_LOCKS": "0"})
+    return env
+
+
+_SAFE_GIT = ["-c", "core.fsmonitor=false", "-c", "core.quotepath=off"]
+
+
+def _git_toplevel(root: Path) -> Optional[Path]:
+    if not root.is_dir():
+        return None
+    try:
+        proc = subprocess.run(["git", *_SAFE_GIT, "-C", str(root), "rev-parse", "--show-toplevel"],
+                              capture_output=True, timeout=30, env=_git_env())
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if proc.returncode != 0:
+        return None
+    return Path(proc.stdout.decode().strip())
+
+
+def _git_ls(root: Path, *flags: str) -> Optional[list[str]]:
+    try:
+        proc = subprocess.run(["git", *_SAFE_GIT, "-C", str(root), "ls-files", "-z", *flags, "--", "."],
+                              capture_output=True, timeout=60, env=_git_env())
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if proc.returncode != 0:
+        return None
+    return [p.decode("utf-8", "surrogateescape") for p in proc.stdout.split(b"\0") if p]

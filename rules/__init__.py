@@ -1,0 +1,1 @@
+"""The rule catalog; shipped inside the wheel as `kohalint.catalog`."""
