@@ -172,8 +172,8 @@ class Repository:
                 return None
             with open(full, "rb") as fh:
                 data = fh.read(self.max_file_bytes + 1)
-        except OSError as exc:
-            self._note(path, f"cannot be read ({exc.strerror or type(exc).__name__})")
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop on older Pythons
+            self._note(path, f"cannot be read ({getattr(exc, 'strerror', None) or type(exc).__name__})")
             return None
         return self._decode(path, data)
 

@@ -8,6 +8,7 @@ point names a module to import; its checks pass their own `RuleRecord`).
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Optional
 
@@ -19,11 +20,6 @@ from kohalint.models import Area
 # get one parsed document of that kind first.
 TARGETS = ("repository", "compose", "dockerfile", "workflow", "shell", "text", "engine")
 
-BUILTIN_MODULES = (
-    "kohalint.checks.runtime_compose",
-    "kohalint.checks.runtime_dockerfile",
-)
-EXTRA_BUILTIN_MODULES: list[str] = []  # families append their modules here (see checks/__init__)
 
 
 @dataclass(frozen=True)
@@ -69,10 +65,13 @@ class Registry:
     def load(self) -> "Registry":
         if not self._loaded:
             self._loaded = True
-            import kohalint.checks  # noqa: F401  (engine rules + family list)
+            import kohalint.checks  # the engine rules
 
-            for mod in (*BUILTIN_MODULES, *EXTRA_BUILTIN_MODULES):
-                importlib.import_module(mod)
+            # Every module in kohalint/checks registers its checks on import;
+            # a family adds a module, never an entry in a shared list. Check
+            # modules import their heavy parsers lazily, so this stays cheap.
+            for info in sorted(pkgutil.iter_modules(kohalint.checks.__path__), key=lambda i: i.name):
+                importlib.import_module(f"kohalint.checks.{info.name}")
             _load_entry_points()
         return self
 
