@@ -6,10 +6,11 @@ like the flag of the same name.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kohalint.errors import ConfigError
 from kohalint.models import Area, Severity
@@ -61,19 +62,92 @@ class DeliveryOptions(_Section):
 
 
 class ObservabilityOptions(_Section):
+    # Image names: a plain name matches the image's last path component
+    # (`prom/node-exporter:v1` -> `node-exporter`), a name with a slash the end of
+    # its repository path (`grafana/agent`); `*` globs. The service name counts
+    # when the image is only known at deploy time or built from the repository.
+    log_collectors: list[str] = Field(default_factory=lambda: [
+        "loki", "promtail", "alloy", "grafana/agent", "vector", "fluent-bit", "fluentd*",
+        "filebeat", "logstash", "opentelemetry-collector*", "otelcol*", "splunk-otel-collector",
+        "datadog/agent", "datadoghq/agent", "syslog-ng", "rsyslog", "logspout"])
+    log_drivers: list[str] = Field(default_factory=lambda: [
+        "fluentd", "gelf", "loki", "loki-docker-driver", "syslog", "journald", "awslogs", "splunk",
+        "gcplogs", "logentries", "etwlogs"])
+    metrics: dict[str, list[str]] = Field(default_factory=lambda: {
+        "host": ["node-exporter", "node_exporter", "windows-exporter"],
+        "container": ["cadvisor"],
+        "scraper": ["prometheus", "victoria-metrics", "vmagent", "alloy", "grafana/agent",
+                    "opentelemetry-collector*", "otelcol*"],
+    })
+    # database image -> the exporters that give its metrics
+    database_exporters: dict[str, list[str]] = Field(default_factory=lambda: {
+        "mariadb": ["mysqld-exporter", "mysqld_exporter"],
+        "mysql": ["mysqld-exporter", "mysqld_exporter"],
+        "percona*": ["mysqld-exporter", "mysqld_exporter"],
+        "postgres": ["postgres-exporter", "postgres_exporter"],
+    })
+    # What runs outside the compose project (on the host, in a central stack):
+    # `logging` and the keys of `metrics`, plus `database`.
+    provided: list[str] = Field(default_factory=list)
+    # Regular expressions searched in each alerting rule's name, its expr and
+    # each label written `key=value`, separately (anchor with ^...$ to aim at
+    # the name). A situation is covered when any pattern matches any alert.
     alerts: dict[str, list[str]] = Field(default_factory=lambda: {
-        "container-down": [r"(?i)(container|service|instance|target).*(down|unhealthy)",
-                           r"(?i)\bup\s*==\s*0", r"(?i)health"],
-        "http-5xx": [r"(?i)5xx", r"(?i)status=~\"?5", r"(?i)code=~\"?5"],
-        "low-disk": [r"(?i)disk", r"(?i)filesystem", r"(?i)node_filesystem_avail"],
-        "backup-failure": [r"(?i)backup", r"(?i)restore"],
+        "container-down": [
+            r"(?i)^\w*(down|unhealthy|unreachable|absent|notrunning|notresponding|crash\w*)\w*$",
+            r"(?i)\b(\w+_)?up\s*(\{[^}]*\})?(\[[^\]]*\])?\)*\s*(==\s*0|<\s*1|!=\s*1)\b",
+            r"(?i)\babsent(_over_time)?\s*\(\s*(\w+_)?(up|container_\w+)\b",
+            r"(?i)container_last_seen|container_health|health_?status|healthcheck",
+            r"(?i)\bprobe_success\b",
+        ],
+        "http-5xx": [
+            r"(?i)5xx",
+            r"(?i)^\w*(5\d\d|server_?errors?|http_?errors?|error_?rate|errors?_?ratio)\w*$",
+            r"(?i)\b(status|code|status_?code|response_?code|http_?status)\s*=~?\s*[\"'`]\^?\(?5",
+        ],
+        "low-disk": [
+            r"(?i)^\w*(disk|filesystem|fs|volume|storage)_?\w*"
+            r"(full|space|low|usage|almost|filling|free|avail|left|runningout)\w*$",
+            r"(?i)^\w*(low|outof|no|free)_?(disk|space|storage|inodes?)\w*$",
+            r"(?i)node_filesystem_(avail|free)|filesystem_(avail|free)|container_fs_(usage|limit)"
+            r"|kubelet_volume_stats_avail|logical_disk_free|disk_(free|avail|used_percent)",
+        ],
+        "backup-failure": [
+            r"(?i)back_?up", r"(?i)restore", r"(?i)\bpitr\b|binlog_?(ship|archiv|upload)",
+            r"(?i)restic|borg|pgbackrest|wal_?g\b",
+        ],
     })
+    # Where the absent-alerts finding points when the repository has no rule file.
+    alert_rules_file: str = "monitoring/alerts.yml"
     runbooks_dir: str = "docs/runbooks"
+    # Matched against each runbook's file name (without extension) and its first
+    # Markdown heading.
     runbooks: dict[str, list[str]] = Field(default_factory=lambda: {
-        "db-down": [r"(?i)(db|database|mariadb|mysql).*(down|outage|unavailable)"],
-        "queue-backlog": [r"(?i)(queue|rabbit|backlog)"],
-        "disk-full": [r"(?i)disk.*(full|space)|(full|low).*disk"],
+        "db-down": [
+            r"(?i)(db|database|maria|mysql|postgres)\w*[\s_-]+(is[\s_-]+)?(down|outage|unavailable"
+            r"|unreachable|crash\w*|not[\s_-]+(respond|start)\w*|fail\w*)",
+            r"(?i)(down|outage)[\s_-]+(of[\s_-]+)?(the[\s_-]+)?(db|database|maria|mysql|postgres)"],
+        "queue-backlog": [r"(?i)queue|backlog|rabbit|background[\s_-]+jobs?"],
+        "disk-full": [
+            r"(?i)(disk|filesystem|volume|storage)\w*?[\s_-]*(is[\s_-]+)?(full|space|almost|filling|low)",
+            r"(?i)(full|low|out[\s_-]+of)[\s_-]+(disk|space|storage)|no[\s_-]+space"],
     })
+    # This repository's web address (`https://github.com/org/repo`): a
+    # `runbook_url` under it names a repository file. Without it, a GitHub or
+    # GitLab file URL is taken as this repository's when its path lies under
+    # `runbooks-dir`.
+    repository_url: Optional[str] = None
+
+    @field_validator("alerts", "runbooks")
+    @classmethod
+    def _patterns_compile(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for key, patterns in value.items():
+            for pattern in patterns:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"{key}: invalid regular expression {pattern!r}: {exc}") from None
+        return value
 
 
 class RecoveryOptions(_Section):
@@ -81,9 +155,12 @@ class RecoveryOptions(_Section):
 
 
 class GateOptions(_Section):
-    # An area fails on any unsuppressed finding at or above this severity.
+    # An area fails on any unsuppressed finding at or above this severity
+    # (`area-fail-on` sets it per area) ...
     fail_on: Severity = Severity.high
-    max_findings: dict[str, int] = Field(default_factory=dict)
+    area_fail_on: dict[Area, Severity] = Field(default_factory=dict)
+    # ... and on more unsuppressed findings of any severity than its limit here.
+    max_findings: dict[Area, int] = Field(default_factory=dict)
 
 
 class Settings(_Section):
