@@ -94,7 +94,9 @@ class ObservabilityOptions(_Section):
     # the name). A situation is covered when any pattern matches any alert.
     alerts: dict[str, list[str]] = Field(default_factory=lambda: {
         "container-down": [
-            r"(?i)^\w*(down|unhealthy|unreachable|absent|notrunning|notresponding|crash\w*)\w*$",
+            # the word ends a CamelCase or snake_case part: KohaDown, koha_down_5m, not Downloads
+            r"^\w*?(?i:down|unhealthy|unreachable|absent|not_?running|not_?responding|crash\w*?)"
+            r"(?![a-z])\w*$",
             r"(?i)\b(\w+_)?up\s*(\{[^}]*\})?(\[[^\]]*\])?\)*\s*(==\s*0|<\s*1|!=\s*1)\b",
             r"(?i)\babsent(_over_time)?\s*\(\s*(\w+_)?(up|container_\w+)\b",
             r"(?i)container_last_seen|container_health|health_?status|healthcheck",

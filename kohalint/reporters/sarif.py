@@ -32,7 +32,7 @@ def rule_descriptor(rule_id: str) -> dict:
         "helpUri": f"{INFORMATION_URI}/blob/main/docs/rules/{meta.id}.md",
         "defaultConfiguration": {"level": meta.severity.sarif_level},
         "properties": {
-            "tags": ["security", meta.area.value],
+            "tags": list(dict.fromkeys(["security", meta.area.value])),
             "precision": {"high": "high", "medium": "medium", "low": "low"}[meta.confidence],
             "security-severity": meta.severity.security_severity,
         },
