@@ -67,7 +67,8 @@ def run_scan(root: Path, settings: Settings, *, only_files: Optional[Iterable[st
     if inline_suppressions and not settings.no_inline_suppressions:
         sups = apply_suppressions(findings, repo.read_text, _resolve_selector,
                                   require_reason=settings.require_suppression_reason,
-                                  scanned_paths=[p for p in repo.files if only is None or p in only])
+                                  scanned_paths=[p for p in repo.files if (only is None or p in only)
+                                                 and _holds_suppressions(repo, p)])
         if "KL002" in ids:
             for s in sups:
                 if s.used or not any(_resolve_selector(t) in ids for t in s.targets):
@@ -147,6 +148,16 @@ def _internal_error(ctx: Context, chk: Check, path: str, exc: BaseException) -> 
         traceback.print_exception(exc)
     return ctx.finding(path or ".", 1, f"rule {chk.id} failed on this file: "
                        f"{type(exc).__name__}{where}; please report it", rule_id="KL003")
+
+
+def _holds_suppressions(repo: Repository, path: str) -> bool:
+    """Files of a kind kohalint reads and that can carry `#`/`;` comments.
+
+    Prose and source code (a README showing the syntax, a test building a
+    fixture) quote suppression comments without meaning them, so they are
+    only searched when a finding lands in them.
+    """
+    return bool(repo.kinds(path) - {"json"})
 
 
 def _resolve_selector(token: str) -> Optional[str]:

@@ -38,10 +38,8 @@ def classify(path: str) -> frozenset[str]:
             kinds.add("compose")
         if len(parts) >= 3 and parts[-3] == ".github" and parts[-2] == "workflows":
             kinds.add("workflow")
-    if lower == "dockerfile" or lower.startswith("dockerfile.") or lower.endswith(".dockerfile") \
-            or lower.startswith("containerfile"):
-        if not lower.endswith(".dockerignore"):
-            kinds.add("dockerfile")
+    if _is_dockerfile_name(lower):
+        kinds.add("dockerfile")
     if lower.endswith((".sh", ".bash")):
         kinds.add("shell")
     if lower.endswith((".cnf", ".ini")) and ("mysql" in path.lower() or "maria" in path.lower()
@@ -62,6 +60,22 @@ def classify(path: str) -> frozenset[str]:
     if lower.endswith(".timer") or "cron" in path.lower():
         kinds.add("schedule")
     return frozenset(kinds)
+
+
+# `Dockerfile.koha` is a Dockerfile; `dockerfile.py` or `Dockerfile.j2` is not
+# (source code and templates would only produce KL001 noise).
+_NOT_DOCKERFILE_SUFFIXES = {"py", "md", "txt", "rst", "json", "yml", "yaml", "sh", "j2", "jinja",
+                            "jinja2", "tmpl", "tpl", "template", "dockerignore", "orig", "bak", "go",
+                            "js", "ts", "rs", "html", "lock", "toml", "cfg", "ini"}
+
+
+def _is_dockerfile_name(lower: str) -> bool:
+    if lower in ("dockerfile", "containerfile"):
+        return True
+    for stem in ("dockerfile.", "containerfile."):
+        if lower.startswith(stem):
+            return lower.rsplit(".", 1)[-1] not in _NOT_DOCKERFILE_SUFFIXES
+    return lower.endswith((".dockerfile", ".containerfile"))
 
 
 def _is_compose_name(lower: str) -> bool:
