@@ -70,14 +70,17 @@ def run_scan(root: Path, settings: Settings, *, only_files: Optional[Iterable[st
                                   scanned_paths=[p for p in repo.files if (only is None or p in only)
                                                  and _holds_suppressions(repo, p)])
         if "KL002" in ids:
+            unused = []
             for s in sups:
                 if s.used or not any(_resolve_selector(t) in ids for t in s.targets):
                     continue
                 why = ("has no reason (required by require-suppression-reason)"
                        if settings.require_suppression_reason and not s.reason
                        else "matched no finding")
-                findings.append(ctx.finding(s.path, s.line, f"suppression of {', '.join(s.targets)} {why}",
-                                            column=s.column, rule_id="KL002"))
+                unused.append(ctx.finding(s.path, s.line, f"suppression of {', '.join(s.targets)} {why}",
+                                          column=s.column, rule_id="KL002"))
+            # KL002 obeys per-file-ignores and severity overrides like every rule
+            findings.extend(_post_process(unused, settings, only))
     for f in findings:
         f.fingerprint = fingerprint(f, repo)
     report.findings = sorted(_dedupe(findings), key=Finding.sort_key)
