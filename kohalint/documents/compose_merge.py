@@ -129,5 +129,7 @@ def normalise_keyed(node: YNode) -> YNode:
         vnode = YScalar(value if sep else None, item.path, item.line, item.column,
                         quoted=item.quoted)
         vnode.unknown = item.unknown
+        if item.raw is not None:  # keep the text as written (KL105 judges literals)
+            vnode.raw = item.raw.partition("=")[2] if sep else None
         entries[key] = (knode, vnode)
     return YMap(entries, node.path, node.line, node.column, node.tag)
