@@ -85,7 +85,7 @@ def load_baseline(path: Path) -> dict:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: baseline file not found (create it with `kohalint baseline`)") from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deeply
         raise ConfigError(f"{path}: not a readable kohalint baseline ({type(exc).__name__})") from None
     if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
         raise ConfigError(f"{path}: not a kohalint baseline (no 'findings' list)")
@@ -124,9 +124,9 @@ def apply_baseline(report: Report, path: Path | str) -> int:
         accepted += 1
         f.suppression = Suppression(kind="external",
                                     justification=reasons.get(f.fingerprint, f"accepted in baseline {path.name}"))
-    recorded = data.get("settings") or {}
+    recorded = data.get("settings") if isinstance(data.get("settings"), dict) else {}
     made_with = recorded.get("select")
-    if made_with is not None and report.rules_run and _rules_missing(made_with, recorded, report):
+    if isinstance(made_with, list) and report.rules_run and _rules_missing(made_with, recorded, report):
         report.notes.append(Note(path=path.as_posix(), message=(
             "the baseline was made with a narrower rule selection than this run: findings of "
             "the other rules are all reported as new")))
@@ -139,7 +139,7 @@ def _rules_missing(select: list, recorded: dict, report: Report) -> bool:
     try:
         made = registry.resolve(list(select) + list(recorded.get("extend-select") or []))
         made -= registry.resolve(list(recorded.get("ignore") or []))
-    except ConfigError:
+    except (ConfigError, TypeError, AttributeError):  # hand-edited: not lists of rule names
         return True  # it names rules this version does not know
     return bool(set(report.rules_run) - made - {"KL001", "KL002", "KL003"})
 

@@ -27,6 +27,10 @@ EXTRA_COMMAND_MODULES = ("kohalint.gate", "kohalint.baseline", "kohalint.fix", "
                          "kohalint.init_cmd")
 
 
+# Sub-commands this module parses itself (the others' modules load only when used).
+_CORE_COMMANDS = ("check", "rules", "explain")
+
+
 def _csv(values: Optional[list[str]]) -> Optional[list[str]]:
     if values is None:
         return None
@@ -60,7 +64,10 @@ def add_scan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line or notes")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(extras: bool = True) -> argparse.ArgumentParser:
+    """The command line. `extras=False` leaves out the sub-commands other
+    modules contribute: `kohalint check` (every commit, through pre-commit)
+    then does not import them."""
     parser = argparse.ArgumentParser(prog="kohalint", description="Go-live compliance scanner for "
                                      "dockerized Koha deployments.")
     parser.add_argument("--version", action="version", version=f"kohalint {__version__}")
@@ -77,13 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--format", choices=("text", "json"), default="text")
     exp = sub.add_parser("explain", help="show a rule's documentation")
     exp.add_argument("rule", help="code (KL402) or name")
-    for name in EXTRA_COMMAND_MODULES:
+    for name in EXTRA_COMMAND_MODULES if extras else ():
         try:
             __import__(name)
         except ModuleNotFoundError as exc:
             if exc.name != name:
                 raise
-    for name, (configure, _run) in sorted(EXTRA_COMMANDS.items()):
+    for name, (configure, _run) in sorted(EXTRA_COMMANDS.items()) if extras else ():
         configure(sub.add_parser(name, help=(_run.__doc__ or "").strip().splitlines()[0]
                                  if _run.__doc__ else None))
     return parser
@@ -95,7 +102,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
              "-h", "--help", "--version"}
     if not args_list or args_list[0] not in known:
         args_list.insert(0, "check")  # `kohalint .` and `kohalint file.yml` mean check
-    parser = build_parser()
+    parser = build_parser(extras=args_list[0] not in _CORE_COMMANDS)
     args = parser.parse_args(args_list)
     try:
         if args.command == "check":
@@ -111,7 +118,30 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - last resort: fail closed, never a traceback
+        return _internal_failure(exc)
     parser.print_help()
+    return 2
+
+
+def _internal_failure(exc: BaseException) -> int:
+    """Exit 2 with one line naming the exception type and where in kohalint it
+    was raised, never its message (it may quote a scanned file, even a secret);
+    KOHALINT_DEBUG=1 prints the traceback."""
+    import traceback
+
+    if isinstance(exc, BrokenPipeError):  # `kohalint ... | head`: the reader left
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 2
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "kohalint" in f.filename]
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    print(f"kohalint: internal error: {type(exc).__name__}{where}; please report it "
+          "(KOHALINT_DEBUG=1 shows the traceback)", file=sys.stderr)
+    if os.environ.get("KOHALINT_DEBUG"):
+        traceback.print_exception(exc)
     return 2
 
 
@@ -150,6 +180,7 @@ def scan_from_args(args: argparse.Namespace):
 def run_check(args: argparse.Namespace) -> int:
     from kohalint.engine import exit_code
     from kohalint.reporters import render
+    from kohalint.reporters.text import printable
 
     if getattr(args, "fix", False):
         from kohalint.fix import fix_from_args
@@ -164,7 +195,7 @@ def run_check(args: argparse.Namespace) -> int:
     _write(text, args.output)
     if args.format == "text" and not args.quiet:
         for note in report.notes:
-            print(f"{note.path}: note: {note.message}", file=sys.stderr)
+            print(f"{printable(note.path)}: note: {printable(note.message)}", file=sys.stderr)
     if args.exit_zero and not report.internal_error:
         return 0
     return exit_code(report, settings.severity_threshold)

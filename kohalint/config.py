@@ -165,6 +165,15 @@ class GateOptions(_Section):
     max_findings: dict[Area, int] = Field(default_factory=dict)
 
 
+class LimitsOptions(_Section):
+    # What one input may cost before kohalint stops reading it (kohalint/limits.py).
+    # Reaching a limit is reported (KL001 for a document, KL003 for a rule), never a hang.
+    yaml_max_nodes: int = Field(default=200_000, ge=1)
+    yaml_max_depth: int = Field(default=200, ge=1, le=1_000)
+    parse_timeout: float = Field(default=30.0, ge=0)   # seconds per document; 0: no limit
+    rule_timeout: float = Field(default=120.0, ge=0)   # seconds per rule over all files; 0: no limit
+
+
 class Settings(_Section):
     select: list[str] = Field(default_factory=lambda: ["ALL"])
     ignore: list[str] = Field(default_factory=list)
@@ -186,6 +195,7 @@ class Settings(_Section):
     observability: ObservabilityOptions = Field(default_factory=ObservabilityOptions)
     recovery: RecoveryOptions = Field(default_factory=RecoveryOptions)
     gate: GateOptions = Field(default_factory=GateOptions)
+    limits: LimitsOptions = Field(default_factory=LimitsOptions)
 
 
 def settings_from_mapping(data: Any, source: str = "configuration") -> Settings:

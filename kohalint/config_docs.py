@@ -29,6 +29,7 @@ SECTIONS = dict([
     ("observability", "observability: logs, metrics, alerts, runbooks (KL5xx)"),
     ("recovery", "recovery: backups and point-in-time recovery (KL6xx)"),
     ("gate", "gate: the go-live gate (`kohalint gate`)"),
+    ("limits", "limits: what one hostile input may cost (see docs/security.md)"),
 ])
 
 DESCRIPTIONS = {
@@ -97,6 +98,12 @@ DESCRIPTIONS = {
     "gate.fail-on": "An area fails the gate on any unsuppressed finding at or above this severity.",
     "gate.area-fail-on": "Area -> its own `fail-on`.",
     "gate.max-findings": "Area -> how many findings at or above `fail-on` it may still pass with.",
+    "limits.yaml-max-nodes": "Nodes a YAML document may have after alias expansion; more is KL001 "
+                             "(stops alias bombs).",
+    "limits.yaml-max-depth": "How deeply a YAML document may nest (block and flow); deeper is KL001.",
+    "limits.parse-timeout": "Seconds one YAML document may take to read; longer is KL001. 0: no limit.",
+    "limits.rule-timeout": "Seconds one rule may run over all files; a rule stopped at this limit is "
+                           "KL003 and the run exits 2 (fail closed). 0: no limit.",
 }
 
 

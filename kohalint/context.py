@@ -24,6 +24,14 @@ class Context:
         self.settings = settings
         self.today = today
         self.check: Optional["Check"] = None
+        # Pre-commit mode: the files passed (root-relative); None for a full scan.
+        # Findings elsewhere are dropped afterwards, so a rule may skip work
+        # whose findings could only land on other files (`reports_on`).
+        self.only: Optional[frozenset[str]] = None
+
+    def reports_on(self, path: str) -> bool:
+        """Whether a finding at `path` can reach the report."""
+        return self.only is None or path in self.only
 
     def finding(self, path: str, line: int, message: str, *, column: int = 1,
                 severity: Optional[Severity] = None, identity: str = "",
@@ -33,7 +41,7 @@ class Context:
 
         chk = registry.get(rule_id) if rule_id else self.check
         assert chk is not None, "finding() outside a check needs rule_id"
-        meta = chk.meta
+        meta = chk.header  # not the whole record: its examples cost a YAML parse
         return Finding(
             rule_id=chk.id, rule_name=chk.name, area=meta.area,
             severity=severity or meta.severity, message=message,

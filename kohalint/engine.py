@@ -45,12 +45,26 @@ def run_scan(root: Path, settings: Settings, *, only_files: Optional[Iterable[st
     ctx = Context(repo, docs, settings, today or datetime.date.today())
     checks = selected_checks(settings)
     only = _only_set(repo, only_files)
+    ctx.only = frozenset(only) if only is not None else None
     findings: list[Finding] = []
     report = Report(root=str(repo.root), rules_run=[c.id for c in checks], files_scanned=len(repo.files))
+    from kohalint.workers import PER_FILE_TARGETS, run_per_file
+
+    # Large repositories: the per-file rules run on every core first; their
+    # findings are put back below in the order this loop produces them.
+    done = run_per_file(ctx, checks, only, run_all, _call, _internal_error)
+    if done is not None:
+        report.internal_error |= done.internal_error
     for chk in checks:
         if chk.target == "engine" or chk.func is None:
             continue
         ctx.check = chk
+        if done is not None and chk.target in PER_FILE_TARGETS:
+            kind = chk.target
+            for path in repo.files if kind == "text" else repo.files_of_kind(kind):
+                if only is None or run_all or path in only:
+                    findings.extend(done.take(chk.id, path))
+            continue
         for target_path, doc in _targets(chk, ctx, only, run_all):
             try:
                 findings.extend(_call(chk, doc, ctx))
@@ -65,7 +79,11 @@ def run_scan(root: Path, settings: Settings, *, only_files: Optional[Iterable[st
                                         column=err.column, rule_id="KL001"))
     findings = _post_process(findings, settings, only)
     if inline_suppressions and not settings.no_inline_suppressions:
-        sups = apply_suppressions(findings, repo.read_text, _resolve_selector,
+        read_text = repo.read_text
+        if done is not None and done.unmarked:
+            def read_text(path: str, _read=repo.read_text, _skip=done.unmarked) -> Optional[str]:
+                return "" if path in _skip else _read(path)  # a worker saw no suppression there
+        sups = apply_suppressions(findings, read_text, _resolve_selector,
                                   require_reason=settings.require_suppression_reason,
                                   scanned_paths=[p for p in repo.files if (only is None or p in only)
                                                  and _holds_suppressions(repo, p)])
@@ -81,8 +99,9 @@ def run_scan(root: Path, settings: Settings, *, only_files: Optional[Iterable[st
                                           column=s.column, rule_id="KL002"))
             # KL002 obeys per-file-ignores and severity overrides like every rule
             findings.extend(_post_process(unused, settings, only))
+    lines: dict[str, list[str]] = {}
     for f in findings:
-        f.fingerprint = fingerprint(f, repo)
+        f.fingerprint = fingerprint(f, repo, lines)
     report.findings = sorted(_dedupe(findings), key=Finding.sort_key)
     report.notes = sorted(set(repo.notes), key=lambda n: (n.path, n.message))
     return report
@@ -202,12 +221,18 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def fingerprint(f: Finding, repo: Repository) -> str:
-    """Stable across line moves and unrelated edits: rule, file and what is flagged."""
+def fingerprint(f: Finding, repo: Repository, cache: Optional[dict[str, list[str]]] = None) -> str:
+    """Stable across line moves and unrelated edits: rule, file and what is flagged.
+
+    `cache` keeps each file's lines across calls (one split per file, not per finding)."""
     ident = f.identity
     if not ident:
-        text = repo.read_text(f.location.path) or ""
-        lines = text.splitlines()
+        path = f.location.path
+        lines = cache.get(path) if cache is not None else None
+        if lines is None:
+            lines = (repo.read_text(path) or "").splitlines()
+            if cache is not None:
+                cache[path] = lines
         content = lines[f.location.line - 1] if 0 < f.location.line <= len(lines) else ""
         ident = " ".join(content.split()) + "|" + f.message
         # hash it right away: the flagged line may hold a secret

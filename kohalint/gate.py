@@ -155,8 +155,10 @@ _GREEN, _RED, _DIM, _BOLD, _RESET = "\033[32m", "\033[1;31m", "\033[2m", "\033[1
 
 
 def _where(f: Finding) -> str:
+    from kohalint.reporters.text import printable
+
     loc = f.location
-    return f"{loc.path}:{loc.line}:{loc.column}"
+    return f"{printable(loc.path)}:{loc.line}:{loc.column}"
 
 
 def render_text(gate: GateResult, *, color: bool = False, quiet: bool = False) -> str:
@@ -170,7 +172,7 @@ def render_text(gate: GateResult, *, color: bool = False, quiet: bool = False) -
         out.append(f"{label}  {a.title.ljust(width)}  {a.counts()}")
         if a.status == FAIL and not quiet:
             for f in a.listed:
-                out.append(f"        {_where(f)}: {f.rule_id} [{f.severity.value}] {f.message}")
+                out.append(f"        {_where(f)}: {f.rule_id} [{f.severity.value}] {_printable(f.message)}")
     out.append("")
     out.append(_verdict(gate, paint))
     return "\n".join(out) + "\n"
@@ -185,8 +187,14 @@ def _verdict(gate: GateResult, paint=lambda t, _c: t) -> str:
     return paint("Gate: FAIL", _RED) + f" ({names}){extra}"
 
 
+def _printable(text: str) -> str:
+    from kohalint.reporters.text import printable
+
+    return printable(text)
+
+
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return _printable(text.replace("\n", " ")).replace("|", "\\|")
 
 
 def render_markdown(gate: GateResult) -> str:
@@ -207,7 +215,7 @@ def render_markdown(gate: GateResult) -> str:
                 "| Severity | Rule | Location | Message |", "|---|---|---|---|"]
         for f in a.listed:
             out.append(f"| {f.severity.value} | [{f.rule_id}](docs/rules/{f.rule_id}.md) {f.rule_name} | "
-                       f"`{_cell(f.location.path)}:{f.location.line}` | {_cell(f.message)} |")
+                       f"`{_cell(f.location.path).replace(chr(96), chr(39))}:{f.location.line}` | {_cell(f.message)} |")
     if gate.internal_error:
         out += ["", "A rule failed on some file (KL003): the scan is incomplete, so the gate fails closed."]
     return "\n".join(out) + "\n"

@@ -9,6 +9,7 @@ reads each file at most once.
 
 from __future__ import annotations
 
+import bisect
 import os
 import stat
 import subprocess
@@ -93,6 +94,7 @@ class Repository:
     def __init__(self, root: str | os.PathLike, *, exclude: Iterable[str] = (),
                  max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
         self.root = Path(root).resolve()
+        self._root_str = str(self.root)
         self.max_file_bytes = max_file_bytes
         self.notes: list[Note] = []
         self._texts: dict[str, Optional[str]] = {}
@@ -102,6 +104,10 @@ class Repository:
         self.files: list[str] = sorted(p for p in listed if not self._exclude.match(p))
         self.tracked: frozenset[str] = frozenset(tracked)
         self._fileset = frozenset(self.files)
+        self._kinds: dict[str, frozenset[str]] = {}
+        self._by_kind: Optional[dict[str, list[str]]] = None
+        self._names_in: Optional[dict[str, set[str]]] = None
+        self._named: Optional[dict[str, list[str]]] = None
 
     # -- listing -------------------------------------------------------------
     @property
@@ -110,9 +116,11 @@ class Repository:
 
     def _list_files(self) -> tuple[list[str], set[str]]:
         if self.git_root is not None:
-            tracked = _git_ls(self.root, "--cached")
-            if tracked is not None:
-                others = _git_ls(self.root, "--others", "--exclude-standard") or []
+            # One `git ls-files` for both lists: `-t` tags untracked files `?`.
+            listed = _git_ls(self.root, "-t", "--cached", "--others", "--exclude-standard")
+            if listed is not None:
+                tracked = [p[2:] for p in listed if p[:1] != "?"]
+                others = [p[2:] for p in listed if p[:1] == "?"]
                 # a deleted-but-still-indexed file is listed by --cached
                 present = [p for p in dict.fromkeys(tracked + others) if self._is_regular(p)]
                 return present, set(tracked)
@@ -132,9 +140,8 @@ class Repository:
 
     def _is_regular(self, rel: str) -> bool:
         """A regular file inside the root; symlinks count only when they stay inside."""
-        full = self.root / rel
         try:
-            st = full.lstat()
+            st = os.lstat(os.path.join(self._root_str, rel))  # no Path objects: called per file
         except OSError:
             return False
         if stat.S_ISLNK(st.st_mode):
@@ -148,14 +155,56 @@ class Repository:
         return path in self._fileset
 
     def kinds(self, path: str) -> frozenset[str]:
-        return classify(path)
+        kinds = self._kinds.get(path)
+        if kinds is None:
+            kinds = self._kinds[path] = classify(path)
+        return kinds
 
     def files_of_kind(self, kind: str) -> list[str]:
-        return [p for p in self.files if kind in classify(p)]
+        # Asked by many rules, each time for every file: classify once.
+        if self._by_kind is None:
+            by_kind: dict[str, list[str]] = {}
+            for p in self.files:
+                for k in self.kinds(p):
+                    by_kind.setdefault(k, []).append(p)
+            self._by_kind = by_kind
+        return list(self._by_kind.get(kind, ()))
 
+    # Rules ask these per service or per file: on a large repository a scan of
+    # every path each time would make the whole run quadratic. `files` is
+    # sorted, so a directory's files are one slice of it.
     def in_dir(self, directory: str) -> list[str]:
         prefix = "" if directory in ("", ".") else directory.rstrip("/") + "/"
-        return [p for p in self.files if p.startswith(prefix)]
+        if not prefix:
+            return list(self.files)
+        # every path that starts with "a/b/" sorts between "a/b/" and "a/b0"
+        lo = bisect.bisect_left(self.files, prefix)
+        hi = bisect.bisect_left(self.files, prefix[:-1] + "0", lo)
+        return self.files[lo:hi]
+
+    def has_prefix(self, prefix: str) -> bool:
+        """Whether some listed path starts with `prefix`."""
+        i = bisect.bisect_left(self.files, prefix)
+        return i < len(self.files) and self.files[i].startswith(prefix)
+
+    def names_in(self, directory: str) -> set[str]:
+        """The names of the files directly in `directory` ("" for the root)."""
+        if self._names_in is None:
+            index: dict[str, set[str]] = {}
+            for p in self.files:
+                folder, _, name = p.rpartition("/")
+                index.setdefault(folder, set()).add(name)
+            self._names_in = index
+        return set(self._names_in.get(directory, ()))
+
+    def named(self, name: str) -> list[str]:
+        """The paths whose file name is `name`, sorted."""
+        if self._named is None:
+            index: dict[str, list[str]] = {}
+            for p in self.files:
+                index.setdefault(p.rpartition("/")[2], []).append(p)
+            self._named = index
+        return list(self._named.get(name, ()))
 
     # -- content -------------------------------------------------------------
     def read_text(self, path: str) -> Optional[str]:
@@ -219,7 +268,9 @@ class Repository:
             return set()
         try:
             proc = subprocess.run(
-                ["git", *_SAFE_GIT, "-C", str(self.root), "check-ignore", "--no-index", "-z", "--stdin"],
+                # only the repository's own rules decide, not this machine's global excludes
+                ["git", *_SAFE_GIT, "-c", "core.excludesFile=/dev/null", "-C", str(self.root),
+                 "check-ignore", "--no-index", "-z", "--stdin"],
                 input=b"\0".join(p.encode() for p in paths) + b"\0",
                 capture_output=True, timeout=30, env=_git_env(),
             )

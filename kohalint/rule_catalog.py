@@ -22,6 +22,8 @@ RULE_ID = re.compile(r"^[A-Z]{2,5}\d{3}$")
 RULE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
+# defer_build: the validators are built when a record is first loaded, not
+# at import (a scan reads only the records' headers, see `load_header`).
 class Example(BaseModel):
     """A tiny repository: files (path -> text), optional config and date.
 
@@ -30,7 +32,7 @@ class Example(BaseModel):
     listed in `expect` as `KL207 .github/settings.yml:1`.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     description: str = ""
     files: dict[str, str]
@@ -40,14 +42,14 @@ class Example(BaseModel):
 
 
 class Examples(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     bad: list[Example] = Field(min_length=1)
     good: list[Example] = Field(min_length=1)
 
 
 class RuleRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: str
     name: str
@@ -79,6 +81,57 @@ class RuleRecord(BaseModel):
     @property
     def doc_path(self) -> str:
         return f"docs/rules/{self.id}.md"
+
+
+class RuleHeader:
+    """What every finding needs from its record (id, name, area, severity,
+    confidence), read without parsing the whole record: a scan that reports
+    forty rules' findings should not pay for forty records' examples."""
+
+    __slots__ = ("id", "name", "area", "severity", "confidence")
+
+    def __init__(self, id: str, name: str, area: Area, severity: Severity, confidence: str) -> None:
+        self.id = id
+        self.name = name
+        self.area = area
+        self.severity = severity
+        self.confidence = confidence
+
+    @classmethod
+    def of(cls, record: RuleRecord) -> "RuleHeader":
+        return cls(record.id, record.name, record.area, record.severity, record.confidence)
+
+
+_HEADER_KEYS = ("id", "name", "area", "severity", "confidence")
+# A plain one-word scalar: anything else (quotes, flow, anchors, comments)
+# goes through the YAML parser.
+_PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@lru_cache(maxsize=None)
+def load_header(rule_id: str) -> RuleHeader:
+    """The record's header fields; the same values `load_record` gives."""
+    try:
+        text = (catalog_dir() / f"{rule_id}.yaml").read_text(encoding="utf-8")
+    except OSError:
+        return RuleHeader.of(load_record(rule_id))  # raises as load_record does
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, rest = line.partition(":")
+        if not sep or key not in _HEADER_KEYS:
+            continue
+        rest = rest.strip()
+        if key in values or not _PLAIN.match(rest):
+            return RuleHeader.of(load_record(rule_id))
+        values[key] = rest
+    try:
+        confidence = values.get("confidence", "high")
+        if confidence not in ("high", "medium", "low"):
+            raise ValueError(confidence)
+        return RuleHeader(values["id"], values["name"], Area(values["area"]),
+                          Severity(values["severity"]), confidence)
+    except (KeyError, ValueError):
+        return RuleHeader.of(load_record(rule_id))
 
 
 def catalog_dir() -> Path:

@@ -12,7 +12,7 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Optional
 
-from kohalint.rule_catalog import RuleRecord, load_record
+from kohalint.rule_catalog import RuleHeader, RuleRecord, load_header, load_record
 from kohalint.errors import ConfigError
 from kohalint.models import Area
 
@@ -38,8 +38,13 @@ class Check:
         return self.record if self.record is not None else load_record(self.id)
 
     @property
+    def header(self) -> RuleHeader:
+        """id, name, area, severity, confidence: cheap, for every finding."""
+        return RuleHeader.of(self.record) if self.record is not None else load_header(self.id)
+
+    @property
     def area(self) -> Area:
-        return self.meta.area
+        return self.header.area
 
 
 class Registry:

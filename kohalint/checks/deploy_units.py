@@ -72,7 +72,11 @@ def is_verify(cmd: "Command") -> bool:
 
 
 def deploy_units(ctx: "Context") -> Iterator[DeployUnit]:
+    """Every deploy job and script. Their rules report only at the unit's own
+    file, so in pre-commit mode units of files not passed are not read."""
     for path in ctx.repo.files_of_kind("workflow"):
+        if not ctx.reports_on(path):
+            continue
         wf = ctx.docs.get("workflow", path)
         if wf is None:
             continue
@@ -97,7 +101,7 @@ def deploy_units(ctx: "Context") -> Iterator[DeployUnit]:
             yield DeployUnit(path, f"job '{job.id}'", cmds, assigns, wf, job,
                              verified_before=_needs_verified(wf, job, verifying))
     for path in ctx.repo.files_of_kind("shell"):
-        if not is_deploy_script(path):
+        if not is_deploy_script(path) or not ctx.reports_on(path):
             continue
         script = ctx.docs.get("shell", path)
         text = ctx.repo.read_text(path) or ""

@@ -75,12 +75,10 @@ def services_anchor(project: ComposeProject, ctx: Context) -> tuple[str, int]:
 
 def daemon_log_driver(ctx: Context) -> Optional[str]:
     """The `log-driver` of a Docker daemon.json kept in the repository, if any."""
-    for path in ctx.repo.files:
-        if posixpath.basename(path) != "daemon.json":
-            continue
+    for path in ctx.repo.named("daemon.json"):
         try:
             data = json.loads(ctx.repo.read_text(path) or "")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deeply
             continue
         driver = data.get("log-driver") if isinstance(data, dict) else None
         if isinstance(driver, str) and driver.strip():

@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 from urllib.parse import unquote, urlsplit
 
 from kohalint.context import Context
@@ -109,9 +109,24 @@ def alert_rule_files(ctx: Context) -> tuple[list[tuple[str, list[AlertRule]]], l
     return found, broken
 
 
+def _may_report(ctx: Context, also: Callable[[str], bool]) -> bool:
+    """KL503/KL504 report on alert-rule files (YAML that is neither compose nor
+    a workflow) and on `also` (the default rules file, the runbooks): in
+    pre-commit mode without such a file, the rule files are not read."""
+    if ctx.only is None:
+        return True
+    for path in ctx.only:
+        kinds = ctx.repo.kinds(path)
+        if also(path) or ("yaml" in kinds and not kinds & {"compose", "workflow"}):
+            return True
+    return False
+
+
 @check("KL503", "alert-missing", target="repository", reads={"yaml"})
 def alert_missing(ctx: Context) -> Iterator[Finding]:
     opts = ctx.settings.observability
+    if not _may_report(ctx, lambda p: p == opts.alert_rules_file):
+        return
     files, broken = alert_rule_files(ctx)
     if broken:
         return  # KL001 reports them; what they would alert on is unknown
@@ -218,6 +233,8 @@ def _exists(ctx: Context, path: str) -> bool:
 def runbook_missing(ctx: Context) -> Iterator[Finding]:
     opts = ctx.settings.observability
     directory = opts.runbooks_dir.strip("/")
+    if not _may_report(ctx, lambda p: p.startswith(directory + "/")):
+        return
     runbooks = _runbook_texts(ctx, directory)
     if runbooks or plays_deployment_role(ctx, Area.observability):
         for scenario, patterns in opts.runbooks.items():

@@ -13,6 +13,7 @@ import datetime
 import posixpath
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Iterable, Optional
 
 from kohalint.documents.yamldoc import YMap, YScalar, YSeq
@@ -86,7 +87,7 @@ def _is_crontab(path: str) -> bool:
 
 
 def _crontab_jobs(ctx: Any) -> Iterable[ScheduledJob]:
-    for path in ctx.repo.files:
+    for path in ctx.repo.files_of_kind("schedule"):  # what _is_crontab keeps, from the kind index
         if not _is_crontab(path):
             continue
         text = ctx.repo.read_text(path)
@@ -97,9 +98,15 @@ def _crontab_jobs(ctx: Any) -> Iterable[ScheduledJob]:
         system = bool(entries) and all(_looks_like_user(e.command) for e in entries)
         for entry in entries:
             command = entry.command.split(None, 1)[1] if system else entry.command
-            gap = union_longest_gap([entry.schedule]) if entry.schedule is not None else None
+            gap = _longest_gap(entry.schedule) if entry.schedule is not None else None
             yield ScheduledJob("crontab", path, entry.line, gap, command,
                                _parse(command, entry.line - 1), posixpath.dirname(path))
+
+
+@lru_cache(maxsize=1024)
+def _longest_gap(expr: Any) -> Any:
+    # a pass over a 28-year calendar; crontabs repeat the same few schedules
+    return union_longest_gap([expr])
 
 
 def _looks_like_user(command: str) -> bool:
@@ -142,7 +149,7 @@ def _find_unit(ctx: Any, timer: str, unit: str) -> Optional[str]:
     beside = posixpath.join(posixpath.dirname(timer), unit)
     if ctx.repo.exists(beside):
         return beside
-    return next((p for p in ctx.repo.files if posixpath.basename(p) == unit), None)
+    return next(iter(ctx.repo.named(unit)), None)
 
 
 def _workflow_jobs(ctx: Any) -> Iterable[ScheduledJob]:
@@ -270,7 +277,7 @@ def resolve_repo_path(ctx: Any, word: str, base_dir: str = "") -> Optional[str]:
         if ctx.repo.exists(tail):
             return tail
     name = parts[-1] if parts else ""
-    matches = sorted(p for p in ctx.repo.files if posixpath.basename(p) == name)
+    matches = ctx.repo.named(name)
     return matches[0] if len(matches) == 1 else None
 
 

@@ -86,7 +86,7 @@ class ContainerFiles:
         if mount is not None:
             rel = path[len(mount[0]):].lstrip("/")
             folder = posixpath.normpath(posixpath.join(mount[1], rel)) if rel else mount[1]
-            names |= {posixpath.basename(p) for p in self.repo.files if posixpath.dirname(p) == folder}
+            names |= self.repo.names_in(folder)
             known = True  # Docker creates a missing bind source as an empty directory
         elif not self._hidden(path) and path in self.stock_dirs:
             names |= set(self.stock_dirs[path])
@@ -181,7 +181,7 @@ def container_files(ctx: Context, svc: Service, flavor: str) -> ContainerFiles:
             if ctx.repo.exists(source):
                 fs.files[target] = source
                 continue
-            if any(p.startswith(source + "/") for p in ctx.repo.files) or source == ".":
+            if ctx.repo.has_prefix(source + "/") or source == ".":
                 fs.dirs[target] = "" if source == "." else source
                 continue
         if mount.kind != "tmpfs":

@@ -21,6 +21,8 @@ DEFAULT_CRONTAB = "ops/crontab"
 @check("KL601", "recovery-policy-invalid", target="repository", reads={"yaml", "compose"})
 def recovery_policy_invalid(ctx: Context) -> Iterator[Finding]:
     path = policy_path(ctx)
+    if not ctx.reports_on(path):
+        return  # pre-commit without the policy file: it reports only there
     loaded = load_policy(ctx)
     if loaded is None:
         if deployment_role(ctx):
@@ -47,6 +49,9 @@ def _max_interval(policy: Optional[RecoveryPolicy]) -> int:
 
 @check("KL606", "restore-test-not-scheduled", target="repository", reads={"yaml", "schedule", "workflow"})
 def restore_test_not_scheduled(ctx: Context) -> Iterator[Finding]:
+    if ctx.only is not None and DEFAULT_CRONTAB not in ctx.only and not any(
+            ctx.repo.kinds(p) & {"schedule", "workflow"} for p in ctx.only):
+        return  # pre-commit: it reports on a schedule (crontab, timer, workflow) only
     loaded = load_policy(ctx)
     policy = loaded.model if loaded is not None else None
     days = _max_interval(policy)
@@ -80,6 +85,8 @@ def restore_test_stale(ctx: Context) -> Iterator[Finding]:
     if policy is None:
         return  # KL601 reports the missing or invalid policy
     log_path = policy.restore.log
+    if not ctx.reports_on(log_path):
+        return  # pre-commit without the restore-test log: it reports only there
     log = load_restore_log(ctx, policy)
     if log is None:
         if deployment_role(ctx):

@@ -158,12 +158,24 @@ _BACKUP_NEEDS = (
 )
 
 
+def _may_report(ctx: Context, configured: Optional[str], default: str) -> bool:
+    """KL604/KL605 report on shell scripts (what schedules run and `*backup*.sh`
+    resolve to), the configured script or the default path: in pre-commit mode
+    without such a file, finding the scripts (which parses every schedule's
+    commands) is skipped."""
+    if ctx.only is None:
+        return True
+    return any(p in (configured, default) or "shell" in ctx.repo.kinds(p) for p in ctx.only)
+
+
 @check("KL604", "backup-not-3-2-1", target="repository", reads=_READS)
 def backup_not_321(ctx: Context) -> Iterator[Finding]:
     from kohalint.recovery_policy import valid_policy
 
     policy = valid_policy(ctx)
     configured = policy.backup.script if policy is not None and policy.backup is not None else None
+    if not _may_report(ctx, configured, DEFAULT_BACKUP_SCRIPT):
+        return
     scripts = find_scripts(ctx, "backup", configured)
     if not scripts:
         if deployment_role(ctx):
@@ -235,6 +247,8 @@ def restore_incomplete(ctx: Context) -> Iterator[Finding]:
 
     policy = valid_policy(ctx)
     configured = policy.restore.script if policy is not None else None
+    if not _may_report(ctx, configured, DEFAULT_RESTORE_SCRIPT):
+        return
     scripts = find_scripts(ctx, "restore", configured)
     if not scripts:
         if deployment_role(ctx):

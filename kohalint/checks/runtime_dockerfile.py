@@ -87,7 +87,7 @@ def remote_script_piped(doc: Dockerfile, ctx: Context) -> Iterator[Finding]:
                                   "trusts whatever the server returns", identity="add-url")
         if ins.keyword != "RUN":
             continue
-        script = _run_script(ins)
+        script = _run_script(ins, doc, ctx)
         if script is None:
             continue
         for pipeline in script.pipelines:
@@ -105,13 +105,18 @@ def remote_script_piped(doc: Dockerfile, ctx: Context) -> Iterator[Finding]:
                                   identity=f"subst|{cmd.basename}")
 
 
-def _run_script(ins: Instruction):
+def _run_script(ins: Instruction, doc: Dockerfile, ctx: Context):
     from kohalint.documents.shell import parse_shell
 
     body = ins.heredoc if ins.heredoc else ins.body
     if body.startswith("["):  # exec form: a JSON array, no shell involved
         return None
-    return parse_shell(body, line_offset=ins.line - 1)
+    # KL412 and KL413 read the same RUN: parse it once per scan.
+    cache = ctx.docs.__dict__.setdefault("_dockerfile_runs", {})
+    key = (doc.path, ins.line, body)
+    if key not in cache:
+        cache[key] = parse_shell(body, line_offset=ins.line - 1)
+    return cache[key]
 
 
 _PIP_SKIP = re.compile(r"^(-|\.|/|\$|git\+|https?://)|\.(whl|tar\.gz|zip)$")
@@ -122,7 +127,7 @@ def unpinned_packages(doc: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for ins in doc.instructions:
         if ins.keyword != "RUN":
             continue
-        script = _run_script(ins)
+        script = _run_script(ins, doc, ctx)
         if script is None:
             continue
         for cmd in script.commands:

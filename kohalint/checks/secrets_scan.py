@@ -253,7 +253,7 @@ def _load_baseline(ctx: Context, path: Optional[str]) -> dict[tuple[str, str], b
     text = ctx.repo.read_text(path) if path else None
     try:
         data = json.loads(text) if text else {}
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply
         return out
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, dict):

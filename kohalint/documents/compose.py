@@ -162,7 +162,7 @@ class ProjectBuilder:
             self._cache[path] = node
         return self._cache[path]
 
-    def build(self, files: list[str]) -> ComposeProject:
+    def build(self, files: list[str], _including: tuple[str, ...] = ()) -> ComposeProject:
         project = ComposeProject(files=list(files))
         merged: dict[str, tuple[YScalar, YMap]] = {}
         for path in files:
@@ -182,7 +182,7 @@ class ProjectBuilder:
                     merged[name] = (first_key, merge_service(current, snode))
                 else:
                     merged[name] = (knode, snode)
-            self._include(project, path, doc, merged)
+            self._include(project, path, doc, merged, _including)
         for name, (knode, snode) in merged.items():
             project.services[name] = Service(name, snode, knode, project)
         vols = project.top.get("volumes")
@@ -226,7 +226,7 @@ class ProjectBuilder:
         return merge_service(base, _normalise_service(own))
 
     def _include(self, project: ComposeProject, path: str, doc: YMap,
-                 merged: dict[str, tuple[YScalar, YMap]]) -> None:
+                 merged: dict[str, tuple[YScalar, YMap]], including: tuple[str, ...]) -> None:
         inc = doc.get("include")
         if not isinstance(inc, YSeq):
             return
@@ -244,7 +244,11 @@ class ProjectBuilder:
                 inc_path = _norm(posixpath.join(posixpath.dirname(path), t))
                 if inc_path in project.files:
                     continue
-                sub = self.build([inc_path]) if self.file(inc_path) is not None else None
+                if inc_path in including or len(including) >= MAX_EXTENDS:
+                    # compose refuses an include cycle; a chain this long is one in all but name
+                    raise ParseError("include cycle (or chain too long)", item.line, item.column, item.path)
+                sub = (self.build([inc_path], including + (path,))
+                       if self.file(inc_path) is not None else None)
                 if sub is None:
                     continue
                 for name, svc in sub.services.items():

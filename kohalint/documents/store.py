@@ -53,6 +53,12 @@ class Documents:
         self.settings = settings
         self.errors: dict[str, ParseError] = {}
         self._cache: dict[tuple[str, str], Any] = {}
+        # (kind, path) -> its parse error: what a parallel worker ships back
+        self.key_errors: dict[tuple[str, str], ParseError] = {}
+        # Parsed by a worker ahead of need (kohalint.workers): taken into
+        # `_cache` (and its error into `errors`) only when a check asks,
+        # so KL001 reports exactly what a sequential scan would.
+        self._prefetched: dict[tuple[str, str], tuple[Any, Optional[ParseError], list]] = {}
         self._projects: Optional[list] = None
         self._env: Optional[dict[str, str]] = None
 
@@ -61,15 +67,44 @@ class Documents:
         key = (kind, path)
         if key in self._cache:
             return self._cache[key]
+        if key in self._prefetched:
+            result, error, notes = self._prefetched.pop(key)
+            self.adopt(kind, path, result, error, notes)
+            return result
+        if kind == "yaml":
+            # A workflow already parsed holds this very YAML tree: parse once.
+            wf = self._cache.get(("workflow", path))
+            if wf is not None and getattr(wf, "node", None) is not None:
+                self._cache[key] = wf.node
+                return wf.node
         result = None
         text = self.repo.read_text(path)
         if text is not None:
             try:
                 result = DOCUMENT_PARSERS[kind](text, path, self)
             except ParseError as exc:
+                self.key_errors[key] = exc
                 self.errors.setdefault(path, exc)
         self._cache[key] = result
         return result
+
+    def adopt(self, kind: str, path: str, result: Any, error: Optional[ParseError],
+              notes: list = ()) -> None:
+        """Take a document parsed elsewhere as if `get` had just parsed it."""
+        key = (kind, path)
+        if key in self._cache:
+            return
+        self._cache[key] = result
+        if error is not None:
+            self.key_errors[key] = error
+            self.errors.setdefault(path, error)
+        self.repo.notes.extend(notes)
+
+    def prefetch(self, kind: str, path: str, result: Any, error: Optional[ParseError],
+                 notes: list) -> None:
+        """Keep a document parsed ahead of need, for `get` to adopt."""
+        if (kind, path) not in self._cache:
+            self._prefetched[(kind, path)] = (result, error, notes)
 
     def yaml(self, path: str) -> Any:
         return self.get("yaml", path)

@@ -16,6 +16,7 @@ from kohalint.errors import ParseError
 
 MAX_NODES = 200_000  # after alias expansion; a real compose file has a few thousand
 MAX_DEPTH = 200
+PARSE_TIMEOUT = 30.0  # seconds per document (kohalint.limits); 0 or None: no limit
 
 _INT_PREFIXES = {"0o": 8, "0x": 16}
 
@@ -115,24 +116,141 @@ class YMap(YNode):
 YValue = Union[YMap, YSeq, YScalar]
 
 
-def load_yaml(text: str, path: str, *, max_nodes: int = MAX_NODES) -> Optional[YNode]:
-    """Parse the first document of `text`; None for an empty document."""
+def set_limits(*, max_nodes: Optional[int] = None, max_depth: Optional[int] = None,
+               parse_timeout: Optional[float] = None) -> None:
+    """Module-level limits (`limits` in the settings; kohalint.limits.apply_limits)."""
+    global MAX_NODES, MAX_DEPTH, PARSE_TIMEOUT
+    if max_nodes is not None:
+        MAX_NODES = max_nodes
+    if max_depth is not None:
+        MAX_DEPTH = max_depth
+    if parse_timeout is not None:
+        PARSE_TIMEOUT = parse_timeout
+
+
+def load_yaml(text: str, path: str, *, max_nodes: Optional[int] = None) -> Optional[YNode]:
+    """Parse the first document of `text`; None for an empty document.
+
+    Raises only ParseError: for invalid YAML, and for a document over the
+    node budget (after alias expansion), nested deeper than MAX_DEPTH, or
+    slower to read than PARSE_TIMEOUT seconds.
+    """
+    from kohalint.limits import run_with_deadline
+
+    deep = _flow_too_deep(text, MAX_DEPTH)
+    if deep is not None:
+        # ruamel's scanner costs O(depth) per token in flow collections:
+        # refuse such a document before it gets there
+        raise ParseError("document nested too deeply", *deep)
+    budget = MAX_NODES if max_nodes is None else max_nodes
+
+    def parse() -> Optional[YNode]:
+        node = _compose(text)
+        return _build(node, path, budget) if node is not None else None
+
+    # a thread per document costs ~0.1 ms; ruamel reads ~40 characters per ms
+    expired, built = run_with_deadline(parse, PARSE_TIMEOUT)
+    if expired:
+        raise ParseError(f"reading took longer than {PARSE_TIMEOUT:g} s (limits.parse-timeout)")
+    return built
+
+
+def _compose(text: str) -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     yaml = YAML(typ="rt")
     try:
-        node = yaml.compose(io.StringIO(text))
+        return yaml.compose(io.StringIO(text))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         col = mark.column + 1 if mark else 1
         raise ParseError(f"invalid YAML: {_problem(exc)}", line, col) from None
-    except (YAMLError, RecursionError, ValueError, TypeError) as exc:
+    except RecursionError:
+        raise ParseError("document nested too deeply") from None
+    except (YAMLError, ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
+        # ruamel reports some malformed input with assorted internal errors
         raise ParseError(f"invalid YAML: {type(exc).__name__}") from None
-    if node is None:
+
+
+def _build(node: Any, path: str, max_nodes: int) -> YNode:
+    try:
+        return _Builder(path, max_nodes).build(node, 0)
+    except RecursionError:
+        raise ParseError("document nested too deeply") from None
+
+
+def _flow_too_deep(text: str, limit: int) -> Optional[tuple[int, int]]:
+    """(line, column) where flow collections (`[`, `{`) nest deeper than
+    `limit`, or None. A cheap approximation of YAML's tokens that errs on
+    the side of under-counting (plain and block scalars, quoted scalars and
+    comments are skipped; a bracket after an anchor or tag is missed), so it
+    never refuses a document ruamel would accept within the limit."""
+    if text.count("[") + text.count("{") <= limit:
         return None
-    return _Builder(path, max_nodes).build(node, 0)
+    depth = 0
+    block_indent = -1  # inside a block scalar whose header line had this indentation
+    quote = ""
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        n = len(line)
+        indent = n - len(line.lstrip(" "))
+        if block_indent >= 0:
+            if indent > block_indent or not line.strip():
+                continue
+            block_indent = -1
+        prev, i = " ", 0
+        while i < n:
+            ch = line[i]
+            if quote:
+                if ch == "\\" and quote == '"':
+                    i += 2
+                    continue
+                if ch == quote:
+                    quote = ""
+                prev, i = ch, i + 1
+                continue
+            at_token = prev in " \t"
+            if ch == "#" and at_token:
+                break
+            if depth:  # flow context: plain scalars cannot hold brackets here
+                if ch in "'\"" and (at_token or prev in "[{,:"):
+                    quote = ch
+                elif ch in "[{":
+                    depth += 1
+                    if depth > limit:
+                        return lineno, i + 1
+                elif ch in "]}":
+                    depth -= 1
+            elif ch in " \t":
+                pass
+            elif ch in "-?:" and (i + 1 == n or line[i + 1] in " \t"):
+                pass  # block indicators
+            elif not at_token:
+                pass
+            elif ch in "[{":
+                depth = 1
+            elif ch in "'\"":
+                quote = ch
+            elif ch in "|>":
+                if _ends_header(line[i + 1:]):
+                    block_indent = indent
+                break
+            else:  # a plain scalar (or anchor, tag, alias): skip to its `: `
+                j = line.find(": ", i)
+                k = line.find(" #", i)
+                if j < 0 or 0 <= k < j:
+                    break
+                prev, i = ":", j + 1
+                continue
+            prev, i = ch, i + 1
+    return None
+
+
+def _ends_header(rest: str) -> bool:
+    """`rest` follows `|` or `>`: indentation/chomping indicators, then a comment or nothing."""
+    body = rest.split(" #", 1)[0].strip()
+    return all(c in "+-123456789" for c in body)
 
 
 def _problem(exc: Exception) -> str:
@@ -151,14 +269,16 @@ class _Builder:
     def __init__(self, path: str, max_nodes: int) -> None:
         self.path = path
         self.budget = max_nodes
+        self.max_depth = MAX_DEPTH
         self.cache: dict[int, YNode] = {}  # anchored nodes are built once and shared
+        self.sizes: dict[int, int] = {}  # id(built node) -> expanded size, for aliases
 
     def build(self, node: Any, depth: int) -> YNode:
         self.budget -= 1
         if self.budget < 0:
             raise ParseError("document too large after alias expansion (node limit reached)",
                              node.start_mark.line + 1, node.start_mark.column + 1)
-        if depth > MAX_DEPTH:
+        if depth > self.max_depth:
             raise ParseError("document nested too deeply", node.start_mark.line + 1,
                              node.start_mark.column + 1)
         key = id(node)
@@ -166,7 +286,7 @@ class _Builder:
             # An alias: shared subtree. Charge its size against the budget so a
             # billion-laughs document stops here instead of in a later walk.
             cached = self.cache[key]
-            self.budget -= _size(cached)
+            self.budget -= _size(cached, self.sizes)
             if self.budget < 0:
                 raise ParseError("document too large after alias expansion (node limit reached)",
                                  node.start_mark.line + 1, node.start_mark.column + 1)
@@ -204,7 +324,8 @@ class _Builder:
                 raise ParseError("mapping keys must be plain values", key.line, key.column)
             name = key.text()
             if name in entries:
-                raise ParseError(f"duplicate key '{_safe_key(name)}'", key.line, key.column)
+                # the key is not quoted: a secret pasted as a key must not reach output
+                raise ParseError("duplicate key", key.line, key.column)
             entries[name] = (key, self.build(vnode, depth + 1))
         for k, e in merged.items():
             entries.setdefault(k, e)  # explicit keys override merged ones
@@ -219,16 +340,16 @@ class _Builder:
         return sources  # type: ignore[return-value]
 
 
-def _safe_key(name: str) -> str:
-    return name[:60]
-
-
-def _size(node: YNode) -> int:
-    if isinstance(node, YMap):
-        return 1 + sum(_size(v) for _, v in node.items())
-    if isinstance(node, YSeq):
-        return 1 + sum(_size(v) for v in node.items)
-    return 1
+def _size(node: YNode, memo: dict[int, int]) -> int:
+    """Nodes below `node` with shared subtrees counted each time (what a walk
+    visits); memoized so measuring an alias chain is linear, not the bomb."""
+    if isinstance(node, YScalar):
+        return 1
+    key = id(node)
+    if key not in memo:
+        children = [v for _, v in node.items()] if isinstance(node, YMap) else node.items
+        memo[key] = 1 + sum(_size(v, memo) for v in children)
+    return memo[key]
 
 
 def _scalar_value(tag: str, node: Any) -> Any:

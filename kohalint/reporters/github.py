@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from kohalint.models import Report
+from kohalint.reporters.text import printable
 
 _LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "notice"}
 
 
 def _data(s: str) -> str:
-    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    s = s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return printable(s)  # what is left: escape sequences and the like
 
 
 def _prop(s: str) -> str:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from kohalint.models import Report
-from kohalint.reporters.text import summary_line
+from kohalint.reporters.text import printable, summary_line
 
 
 def _cell(s: str) -> str:
-    return s.replace("|", "\\|").replace("\n", " ")
+    return printable(s.replace("\n", " ")).replace("|", "\\|")
+
+
+def _code(s: str) -> str:
+    """A cell inside a `code span`, which a backtick would end."""
+    return _cell(s).replace("`", "'")
 
 
 def render_markdown(report: Report) -> str:
@@ -17,5 +22,5 @@ def render_markdown(report: Report) -> str:
         for f in report.active:
             loc = f.location
             out.append(f"| {f.severity.value} | [{f.rule_id}](docs/rules/{f.rule_id}.md) {f.rule_name} | "
-                       f"`{_cell(loc.path)}:{loc.line}` | {_cell(f.message)} |")
+                       f"`{_code(loc.path)}:{loc.line}` | {_cell(f.message)} |")
     return "\n".join(out) + "\n"

@@ -77,7 +77,9 @@ def _result(f: Finding, index: dict[str, int]) -> dict:
 
 
 def _location(path: str, region: dict) -> dict:
-    return {"physicalLocation": {"artifactLocation": {"uri": quote(path), "uriBaseId": "%SRCROOT%"},
+    # surrogateescape: a file name that is not UTF-8 keeps its own bytes (%FF)
+    return {"physicalLocation": {"artifactLocation": {"uri": quote(path, errors="surrogateescape"),
+                                                      "uriBaseId": "%SRCROOT%"},
                                  "region": region}}
 
 

@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from kohalint.models import Report, Severity
+
+# Control characters, line separators and bidirectional overrides: a file name
+# or a YAML value may carry them, and printed raw they would rewrite the
+# terminal, split a line of a CI log (where a line such as `::error::` is a
+# command) or reorder what the reader sees. Lone surrogates stand for the bytes
+# of a file name that is not UTF-8: a strict stdout cannot encode them.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069"
+                          "\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """`text` with every unprintable character written as a visible escape (`\\x1b`)."""
+    if not _UNPRINTABLE.search(text):
+        return text
+    return _UNPRINTABLE.sub(lambda m: _NAMED.get(m.group(), f"\\u{ord(m.group()):04x}"
+                            if ord(m.group()) > 0xff else f"\\x{ord(m.group()):02x}"), text)
+
 
 _COLOURS = {Severity.critical: "\033[1;31m", Severity.high: "\033[31m",
             Severity.medium: "\033[33m", Severity.low: "\033[36m"}
@@ -24,11 +43,11 @@ def render_text(report: Report, *, color: bool = False, statistics: bool = False
         last_path = loc.path
         sev = f"[{f.severity.value}]"
         rid = f.rule_id
-        where = f"{loc.path}:{loc.line}:{loc.column}:"
+        where = f"{printable(loc.path)}:{loc.line}:{loc.column}:"
         if color:
             where = f"{_BOLD}{where}{_RESET}"
             sev = f"{_COLOURS[f.severity]}{sev}{_RESET}"
-        out.append(f"{where} {rid} {sev} {f.message}")
+        out.append(f"{where} {rid} {sev} {printable(f.message)}")
     if statistics and active:
         out.append("")
         counts = Counter((f.rule_id, f.rule_name) for f in active)

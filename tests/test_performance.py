@@ -1,0 +1,173 @@
+"""Regression guards for the performance work; none of them times anything.
+
+* a pre-commit run on a compose file imports neither detect-secrets nor
+  bashlex (each costs more than the whole rest of such a run);
+* a scan reads each file once;
+* the rule header read for every finding agrees with the full record;
+* the repository's indexed lookups agree with a scan of every path;
+* worker processes change nothing in the report, and a worker that dies
+  becomes KL003 for the file it was scanning.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from kohalint.engine import run_scan
+from kohalint.config import Settings
+from kohalint.reporters import render
+from kohalint.repository import Repository
+from kohalint.rule_catalog import catalog_ids, load_header, load_record
+from tests.conftest import ROOT, git_repo
+
+# A small deployment: a compose file without anything secret-looking, and
+# files of every kind whose rules would need bashlex or detect-secrets.
+REPO = {
+    "compose.yaml": "services:\n  koha:\n    image: ghcr.io/acme/koha:sha-1a2b3c4\n"
+                    "    environment:\n      KOHA_DB_PASSWORD: ${KOHA_DB_PASSWORD}\n",
+    "Dockerfile": "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\n",
+    "scripts/backup.sh": "#!/bin/sh\nset -eu\nmariadb-dump --all-databases | gzip > /backup/db.sql.gz\n",
+    "scripts/deploy.sh": "#!/bin/sh\ndocker compose pull && docker compose up -d\n",
+    "ops/crontab": "0 3 * * * /srv/koha/scripts/backup.sh\n",
+    ".github/workflows/deploy.yml": "name: deploy\non: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n"
+                                    "    environment: production\n    steps:\n      - run: docker compose up -d\n",
+    ".env": "DB_PASSWORD=kohaDb-fake-8Rt2qLw9\n",
+}
+
+PROBE = """
+import sys
+from kohalint.cli import main
+main(sys.argv[1:])
+heavy = sorted({m.split(".")[0] for m in sys.modules} & {"detect_secrets", "bashlex"})
+print("HEAVY", ",".join(heavy), file=sys.stderr)
+"""
+
+
+def _heavy_imports(root: Path, *args: str) -> str:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), KOHALINT_JOBS="1")
+    proc = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=120)
+    line = next(ln for ln in proc.stderr.splitlines() if ln.startswith("HEAVY"))
+    return line.split(" ", 1)[1].strip() if " " in line else ""
+
+
+def test_precommit_on_a_compose_file_imports_neither_detect_secrets_nor_bashlex(tmp_path):
+    root = git_repo(tmp_path / "repo", REPO)
+    assert _heavy_imports(root, "check", "compose.yaml") == ""
+
+
+def test_the_probe_sees_heavy_imports_when_they_happen(tmp_path):
+    # the guard above must not pass because the probe is blind
+    root = git_repo(tmp_path / "repo", REPO)
+    assert "bashlex" in _heavy_imports(root, "check", "scripts/backup.sh")
+    assert "detect_secrets" in _heavy_imports(root, "check", ".env")
+
+
+def test_each_file_is_read_once(tmp_path, monkeypatch):
+    root = tmp_path / "repo"
+    shutil.copytree(ROOT / "examples" / "noncompliant", root)
+    reads: Counter[str] = Counter()
+    original = Repository._read
+
+    def counting(self, path):
+        reads[path] += 1
+        return original(self, path)
+
+    monkeypatch.setattr(Repository, "_read", counting)
+    monkeypatch.setenv("KOHALINT_JOBS", "1")
+    report = run_scan(root, Settings())
+    assert report.findings and reads
+    assert {p: n for p, n in reads.items() if n > 1} == {}
+
+
+def test_rule_headers_match_their_records_without_reading_them(monkeypatch):
+    load_header.cache_clear()
+    full = {i: load_record(i) for i in catalog_ids()}
+    monkeypatch.setattr("kohalint.rule_catalog.load_record", lambda i: pytest.fail(f"{i}: full read"))
+    for rid, rec in full.items():
+        h = load_header(rid)
+        assert (h.id, h.name, h.area, h.severity, h.confidence) == \
+            (rec.id, rec.name, rec.area, rec.severity, rec.confidence), rid
+    load_header.cache_clear()
+
+
+def test_repository_lookups_agree_with_a_full_scan():
+    repo = Repository(ROOT / "examples")
+    files = repo.files
+    dirs = {posixpath.dirname(p) for p in files} | {"", ".", "/", "noncompliant/scr", "nope/x", "compliant/"}
+    for d in dirs:
+        prefix = "" if d in ("", ".") else d.rstrip("/") + "/"
+        assert repo.in_dir(d) == [p for p in files if p.startswith(prefix)], d
+        assert repo.has_prefix(d + "/") == any(p.startswith(d + "/") for p in files), d
+        assert repo.names_in(d) == {posixpath.basename(p) for p in files if posixpath.dirname(p) == d}, d
+    for name in {posixpath.basename(p) for p in files} | {"absent.txt"}:
+        assert repo.named(name) == sorted(p for p in files if posixpath.basename(p) == name), name
+    for kind in ("yaml", "compose", "workflow", "shell", "dockerfile", "dotenv"):
+        assert repo.files_of_kind(kind) == [p for p in files if kind in repo.kinds(p)], kind
+
+
+def _report(root: Path, jobs: str, monkeypatch, **kw) -> tuple[str, bool]:
+    monkeypatch.setenv("KOHALINT_JOBS", jobs)
+    import datetime
+
+    report = run_scan(root, Settings(), today=datetime.date(2026, 1, 15), **kw)
+    return render(report, "json"), report.internal_error
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers need fork")
+def test_workers_change_nothing_in_the_report(tmp_path, monkeypatch):
+    root = git_repo(tmp_path / "repo", {}, commit=False)
+    for twin in ("noncompliant", "compliant"):
+        shutil.copytree(ROOT / "examples" / twin, root / twin)
+    subprocess.run(["git", "-C", str(root), "add", "-A", "-f"], check=True)
+    sequential, _ = _report(root, "1", monkeypatch)
+    parallel, error = _report(root, "2", monkeypatch)
+    assert not error
+    assert json.loads(parallel)["findings"]  # a real comparison
+    assert parallel == sequential
+    # pre-commit mode with --all goes through the workers too
+    files = ["noncompliant/compose.yaml", "noncompliant/.env"]
+    assert _report(root, "2", monkeypatch, only_files=[str(root / f) for f in files], run_all=True) == \
+        _report(root, "1", monkeypatch, only_files=[str(root / f) for f in files], run_all=True)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers need fork")
+def test_a_worker_that_dies_becomes_kl003(tmp_path, monkeypatch):
+    from kohalint.rule_catalog import RuleRecord
+    from kohalint.rules import check, registry
+
+    record = RuleRecord.model_validate({
+        "id": "ZZ901", "name": "dies-on-boom", "area": "security", "severity": "low",
+        "summary": "s", "rationale": "r", "remediation": "m",
+        "examples": {"bad": [{"files": {"a": "b"}}], "good": [{"files": {"a": "b"}}]}})
+
+    @check("ZZ901", "dies-on-boom", target="text", record=record)
+    def dies(path, ctx):
+        if path.endswith("boom.txt"):
+            os._exit(3)  # what a segfault or the OOM killer does to a worker
+        return []
+
+    try:
+        root = tmp_path / "repo"
+        shutil.copytree(ROOT / "examples" / "noncompliant", root)
+        (root / "boom.txt").write_text("x\n")
+        text, error = _report(root, "2", monkeypatch)
+        assert error
+        died = [f for f in json.loads(text)["findings"] if f["rule_id"] == "KL003"]
+        assert [(f["location"]["path"], "worker process" in f["message"]) for f in died] == [("boom.txt", True)]
+        # everything else is as if no worker had died
+        registry.remove("ZZ901")
+        clean, _ = _report(root, "1", monkeypatch)
+        others = [f for f in json.loads(text)["findings"] if f["rule_id"] != "KL003"]
+        assert others == json.loads(clean)["findings"]
+    finally:
+        registry.remove("ZZ901")
