@@ -11,6 +11,7 @@ each line), so both tools also get a recall and a false-positive count.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -34,11 +35,14 @@ from kohalint.secret_values import (  # noqa: E402
 IGNORED_TYPES = {"Public IP (ipv4)"}
 
 
-def detect_secrets_values(python: Path, tree: Path, out: Path) -> list[dict[str, Any]]:
-    """Run bench/ds_values.py with detect-secrets' own interpreter."""
-    with open(out, "wb") as fh:
-        subprocess.run([str(python), str(ROOT / "bench" / "ds_values.py")], cwd=tree, stdout=fh,
-                       check=True, timeout=7200)
+def detect_secrets_values(python: Path, tree: Path, out: Path, stamp: Path) -> list[dict[str, Any]]:
+    """Run bench/ds_values.py with detect-secrets' own interpreter; its output is
+    kept next to the tree and reused while the tree (its stamp) is unchanged."""
+    if not (out.is_file() and stamp.is_file() and out.stat().st_mtime > stamp.stat().st_mtime):
+        with open(out.with_suffix(".tmp"), "wb") as fh:
+            subprocess.run([str(python), str(ROOT / "bench" / "ds_values.py")], cwd=tree, stdout=fh,
+                           check=True, timeout=7200)
+        out.with_suffix(".tmp").replace(out)
     return [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
 
 
@@ -59,8 +63,14 @@ def _why_not(value: str, line: str) -> str:
     return "MISSED"
 
 
+def _fingerprint(path: str, value: str) -> str:
+    # what kohalint.engine.fingerprint gives a KL101 finding: its identity is
+    # the value's SHA-256, and the report carries only the fingerprint
+    return hashlib.sha256(f"KL101|{path}|{identity(value)}".encode("utf-8", "replace")).hexdigest()[:32]
+
+
 def compare(tree: Path, ds: list[dict[str, Any]], kl: list[dict[str, Any]]) -> dict[str, Any]:
-    kl_keys = {(f["location"]["path"], f["identity"]) for f in kl}
+    kl_keys = {f["fingerprint"] for f in kl}
     kl_lines = {(f["location"]["path"], f["location"]["line"]) for f in kl}
     reasons: Counter[str] = Counter()
     missed: list[str] = []
@@ -70,7 +80,7 @@ def compare(tree: Path, ds: list[dict[str, Any]], kl: list[dict[str, Any]]) -> d
         if hit["type"] in IGNORED_TYPES or hit.get("value") is None:
             continue
         counted += 1
-        if (hit["file"], identity(hit["value"])) in kl_keys:
+        if _fingerprint(hit["file"], hit["value"]) in kl_keys:
             reasons["found"] += 1
             continue
         lines = lines_cache.get(hit["file"])

@@ -153,6 +153,11 @@ def measure(tree: Path, tools: list[str], repeat: int, label: str,
     return series
 
 
+def _save(results: dict) -> None:
+    """What is measured so far, in case a later step fails."""
+    (OUT / "results.partial.json").write_text(json.dumps(report.as_json(results), indent=2) + "\n")
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=7, help="runs per tool on the sample (default 7)")
@@ -183,6 +188,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     results["sample"] = measure(sample, tools + pre + floors, args.repeat, "sample",
                                 {"kohalint": OUT / "kohalint-sample.json"}, warm_up=True)
     results["trees"] = {"sample": trees.describe(sample)}
+    _save(results)
     if not args.skip_big:
         big = trees.big()
         results["trees"]["big"] = trees.describe(big)
@@ -195,13 +201,17 @@ def main(argv: Optional[list[str]] = None) -> int:
                 results["scaling"][copies] = measure(tree, ["kohalint"], args.big_repeat,
                                                      f"scale-{copies}", {})["kohalint"]
             results["scaling"][trees.COPIES] = results["big"]["kohalint"]
+        _save(results)
         if "kohalint" in wanted and "detect-secrets" in usable and not args.skip_agreement:
             print("[agreement] detect-secrets with values, on the big tree", flush=True)
-            ds = agreement.detect_secrets_values(VENVS / "detect-secrets" / "bin" / "python", big,
-                                                 OUT / "detect-secrets-big.jsonl")
-            kl = agreement.kl101_findings(OUT / "kohalint-big.json")
-            results["agreement"] = agreement.compare(big, ds, kl)
-            results["planted"] = agreement.planted(big, ds, kl, trees.GENERATED)
+            try:
+                ds = agreement.detect_secrets_values(VENVS / "detect-secrets" / "bin" / "python", big,
+                                                     OUT / "detect-secrets-big.jsonl", OUT / ".big.stamp")
+                kl = agreement.kl101_findings(OUT / "kohalint-big.json")
+                results["agreement"] = agreement.compare(big, ds, kl)
+                results["planted"] = agreement.planted(big, ds, kl, trees.GENERATED)
+            except Exception as exc:  # noqa: BLE001 - keep the timings
+                print(f"[agreement] failed: {type(exc).__name__}: {exc}", flush=True)
     results["load_after"] = os.getloadavg()[0]
     text = report.render(results)
     print()

@@ -13,7 +13,7 @@ import posixpath
 import sys
 import traceback
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional
 
 from kohalint.config import Settings
 from kohalint.context import Context
@@ -23,6 +23,9 @@ from kohalint.models import Finding, Location, Report, Severity
 from kohalint.repository import Repository
 from kohalint.rules import Check, registry
 from kohalint.suppressions import apply_suppressions
+
+if TYPE_CHECKING:
+    from kohalint.workers import Results
 
 AREA_ORDER = ("security", "delivery", "supply-chain", "runtime", "observability", "recovery")
 
@@ -79,11 +82,7 @@ def run_scan(root: Path, settings: Settings, *, only_files: Optional[Iterable[st
                                         column=err.column, rule_id="KL001"))
     findings = _post_process(findings, settings, only)
     if inline_suppressions and not settings.no_inline_suppressions:
-        read_text = repo.read_text
-        if done is not None and done.unmarked:
-            def read_text(path: str, _read=repo.read_text, _skip=done.unmarked) -> Optional[str]:
-                return "" if path in _skip else _read(path)  # a worker saw no suppression there
-        sups = apply_suppressions(findings, read_text, _resolve_selector,
+        sups = apply_suppressions(findings, _suppression_reader(repo, done), _resolve_selector,
                                   require_reason=settings.require_suppression_reason,
                                   scanned_paths=[p for p in repo.files if (only is None or p in only)
                                                  and _holds_suppressions(repo, p)])
@@ -105,6 +104,15 @@ def run_scan(root: Path, settings: Settings, *, only_files: Optional[Iterable[st
     report.findings = sorted(_dedupe(findings), key=Finding.sort_key)
     report.notes = sorted(set(repo.notes), key=lambda n: (n.path, n.message))
     return report
+
+
+def _suppression_reader(repo: Repository, done: Optional[Results]) -> Callable[[str], Optional[str]]:
+    """`repo.read_text`, except for the files a worker read and found without a
+    `kohalint:` comment: no need to read them again to look for suppressions."""
+    if done is None or not done.unmarked:
+        return repo.read_text
+    skip, read = done.unmarked, repo.read_text
+    return lambda path: "" if path in skip else read(path)
 
 
 # Kinds whose files are parsed for KL001 even when no selected rule reads them.

@@ -10,7 +10,6 @@ live in `observability_alerts.py`.
 from __future__ import annotations
 
 import json
-import posixpath
 from fnmatch import fnmatchcase
 from typing import Iterable, Iterator, Optional
 

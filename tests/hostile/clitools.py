@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from kohalint.errors import ParseError
 from kohalint.limits import run_with_deadline
 from tests.conftest import ROOT
 
@@ -66,3 +67,24 @@ def write(root: Path, files: dict[str, "str | bytes"]) -> Path:
         else:
             p.write_text(data, encoding="utf-8")
     return root
+
+
+# Seconds one call may take on a busy 2-core CI machine; inputs here are small,
+# so a call this slow means a loop that grows with the input, not bad luck.
+BOUND = 10.0
+
+
+def bounded(fn, *args, **kw):
+    """fn(*args, **kw) within BOUND seconds; its exceptions propagate."""
+    expired, value = run_with_deadline(lambda: fn(*args, **kw), BOUND)
+    assert not expired, f"{getattr(fn, '__name__', fn)} took longer than {BOUND} s"
+    return value
+
+
+def parse_or_error(fn, *args, error=ParseError, **kw):
+    try:
+        return bounded(fn, *args, **kw)
+    except error as exc:
+        if isinstance(exc, ParseError):
+            assert exc.line >= 1 and exc.column >= 1
+        return None

@@ -4,6 +4,7 @@ runs to the end (no KL003, no exception) and every finding has a location."""
 from __future__ import annotations
 
 import datetime
+import json
 import tempfile
 from pathlib import Path
 
@@ -48,6 +49,14 @@ REPO = st.fixed_dictionaries({
     "monitoring/alerts.yml": _text_for(S.soup(S.YAML_TOKENS + ["groups:\n", "- alert: ", "expr: "], 40)),
     ".github/settings.yml": _text_for(S.yaml_text(S.values())),
     ".pre-commit-config.yaml": _text_for(S.yaml_text(S.values())),
+    ".github/dependabot.yml": _text_for(S.yaml_text(S.values())),
+    ".github/rulesets/main.json": _text_for(S.values().map(lambda v: json.dumps(v, default=str))),
+    "daemon.json": _text_for(S.values().map(lambda v: json.dumps(v, default=str))),
+    "nginx/default.conf": _text_for(S.soup(["server {", "}", "listen 443 ssl;", "ssl_protocols TLSv1;",
+                                            "add_header ", "Strict-Transport-Security", ";", "\n", "#",
+                                            "include ", "location / {", "proxy_pass http://koha:8080;"], 30)),
+    ".gitattributes": _text_for(S.soup(["* ", "filter=git-crypt", "**/", "\n", "*.env", " diff", "!", "[",
+                                        "secrets/**", " "], 30)),
 })
 
 
