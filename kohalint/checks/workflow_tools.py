@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
-from kohalint.checks.docker_cli import image_basename, run_image
+from kohalint.checks.docker_cli import image_basename, option_values, run_image
 from kohalint.documents.workflow import Job, Step, Workflow, action_name, shell_assignments, substitute
 from kohalint.documents.yamldoc import YMap, YScalar, YSeq
 
@@ -82,21 +82,10 @@ def trivy_checks(args: Iterable[str]) -> set[str]:
         if w in _TRIVY_SUBS:
             return {_TRIVY_SUBS[w]}
         if w in _TRIVY_FS:
-            scanners = ",".join(_values(words[k + 1:], "--scanners", "--security-checks"))
+            scanners = ",".join(option_values(words[k + 1:], "--scanners", "--security-checks"))
             return {"trivy-config"} if re.search(r"\b(misconfig|config)\b", scanners) else set()
         break
     return set()
-
-
-def _values(words: list[str], *names: str) -> list[str]:
-    out = []
-    for k, w in enumerate(words):
-        for n in names:
-            if w == n and k + 1 < len(words):
-                out.append(words[k + 1])
-            elif w.startswith(n + "="):
-                out.append(w.split("=", 1)[1])
-    return out
 
 
 def image_checks(image: str, args: Iterable[str]) -> set[str]:
@@ -152,8 +141,8 @@ def _unwrap(name: str, args: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
 def _kohalint_scans_secrets(args: tuple[str, ...]) -> bool:
     if args[:1] not in (("check",), ("gate",)) and args:
         return False
-    selects = _values(list(args), "--select")
-    ignores = _values(list(args), "--ignore")
+    selects = option_values(list(args), "--select")
+    ignores = option_values(list(args), "--ignore")
 
     def names_kl101(value: str) -> bool:
         return any(t.strip().upper() in ("ALL", "KL", "KL1", "KL10", "KL101", "SECRET-IN-TRACKED-FILE")
