@@ -43,6 +43,9 @@ def selected_checks(settings: Settings) -> list[Check]:
 def run_scan(root: Path, settings: Settings, *, only_files: Optional[Iterable[str]] = None,
              run_all: bool = False, today: Optional[datetime.date] = None,
              inline_suppressions: bool = True) -> Report:
+    from kohalint.limits import apply_limits
+
+    apply_limits(settings)  # node, depth and parse-time caps live where the parsers read them
     repo = Repository(root, exclude=settings.exclude, max_file_bytes=settings.max_file_bytes)
     docs = Documents(repo, settings)
     ctx = Context(repo, docs, settings, today or datetime.date.today())

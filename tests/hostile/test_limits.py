@@ -182,3 +182,19 @@ def test_oversized_files_are_a_note_at_the_configured_size(tmp_path, capsys):
     assert run.rc == 0
     assert [n["path"] for n in run.json["notes"]] == ["compose.yaml"]
     assert "larger than 1000 bytes" in run.json["notes"][0]["message"]
+
+
+def test_configured_yaml_node_limit_reaches_the_parser(tmp_path):
+    """`limits.yaml-max-nodes` in the settings is what the YAML builder enforces."""
+    import kohalint
+    from kohalint.documents import yamldoc
+
+    root = tmp_path / "r"
+    root.mkdir()
+    (root / "compose.yaml").write_text("services:\n" + "".join(f"  s{i}:\n    image: x\n" for i in range(50)))
+    try:
+        report = kohalint.scan(root, config={"select": ["KL001"], "limits": {"yaml-max-nodes": 20}})
+        assert [(f.rule_id, f.location.path) for f in report.findings] == [("KL001", "compose.yaml")]
+        assert "node limit" in report.findings[0].message
+    finally:
+        yamldoc.set_limits(max_nodes=200_000, max_depth=200, parse_timeout=30.0)
