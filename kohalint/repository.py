@@ -100,6 +100,9 @@ class Repository:
         self._texts: dict[str, Optional[str]] = {}
         self._exclude = GlobSet(exclude)
         self.git_root: Optional[Path] = _git_toplevel(self.root)
+        if self.git_root is not None and not _is_within(self.root, self.git_root.resolve()):
+            # `core.worktree` set elsewhere: git would list another tree than this one
+            self.git_root = None
         listed, tracked = self._list_files()
         self.files: list[str] = sorted(p for p in listed if not self._exclude.match(p))
         self.tracked: frozenset[str] = frozenset(tracked)
@@ -220,20 +223,23 @@ class Repository:
             return None
         full = self.root / path
         try:
-            if full.is_symlink():
-                target = full.resolve()
-                if not _is_within(target, self.root):
-                    self._note(path, "symlink points outside the scanned root: not read")
+            # Every component, not only the last: a listed `d/x.yml` may sit
+            # under a directory symlink (a hostile index can list it).
+            target = Path(os.path.realpath(full))
+            if not _is_within(target, self.root):
+                self._note(path, "symlink points outside the scanned root: not read")
+                return None
+            # O_NONBLOCK: a FIFO swapped in after listing opens at once instead
+            # of waiting for a writer; fstat then judges what was opened.
+            fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+            with os.fdopen(fd, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                if not stat.S_ISREG(st.st_mode):
+                    self._note(path, "not a regular file: not read")
                     return None
-                full = target
-            st = full.stat()
-            if not stat.S_ISREG(st.st_mode):
-                self._note(path, "not a regular file: not read")
-                return None
-            if st.st_size > self.max_file_bytes:
-                self._note(path, f"larger than {self.max_file_bytes} bytes: not read")
-                return None
-            with open(full, "rb") as fh:
+                if st.st_size > self.max_file_bytes:
+                    self._note(path, f"larger than {self.max_file_bytes} bytes: not read")
+                    return None
                 data = fh.read(self.max_file_bytes + 1)
         except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop on older Pythons
             self._note(path, f"cannot be read ({getattr(exc, 'strerror', None) or type(exc).__name__})")

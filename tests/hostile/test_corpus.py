@@ -233,8 +233,6 @@ def test_device_node_inside_the_root(tmp_path):
     assert "compose.yaml" in {n["path"] for n in run.json["notes"]}
 
 
-@pytest.mark.xfail(strict=True, reason="needs the repository.py patch (resolve every listed path, not "
-                   "only a final symlink): see docs/security.md, 'Known gaps'")
 def test_files_under_a_symlinked_directory_in_the_index_are_not_read(tmp_path):
     """A hostile index can list `d/compose.yaml` where `d` is a symlink out of
     the root; only the last path component used to be checked."""

@@ -96,8 +96,6 @@ def test_hostile_git_config_runs_nothing(tmp_path):
     assert {("KL401", "compose.yaml"), ("KL401", "untracked/compose.yaml"), ("KL102", ".env")} <= found
 
 
-@pytest.mark.xfail(strict=True, reason="needs the repository.py patch (a git top level that is not the "
-                   "scanned root or above it is not trusted): see docs/security.md, 'Known gaps'")
 def test_core_worktree_elsewhere_cannot_hide_the_tree(tmp_path):
     decoy = write(tmp_path / "decoy", {"README.md": "nothing to see\n"})
     root = git_repo(tmp_path / "r", {"README.md": "x\n"})
