@@ -60,15 +60,24 @@ def targets(r: dict[str, Any]) -> list[tuple[str, str, bool]]:
         peak = kb.median("tree_rss_mib")
         out.append(("big tree ≤ 300 MiB peak (all processes together)", f"{peak:.0f} MiB", peak <= 300))
         par = kb.median("cpu") / kb.median("wall")
-        out.append(("big tree uses both cores (CPU time / wall time)", f"{par:.2f}", par >= 1.3))
+        load = kb.median("load")
+        out.append(("big tree uses both cores (CPU time / wall time)",
+                    f"{par:.2f} (1-minute load {load:.1f} from other work at the end of the runs)", par >= 1.3))
     scaling = r.get("scaling")
     if scaling:
-        per = {c: s.median("wall") / r["trees"]["big" if c == 200 else f"scale-{c}"][0] * 1000
+        # CPU time: wall time on a shared machine moves with the others' load
+        files = {int(c): r["trees"]["big" if int(c) == 200 else f"scale-{c}"][0] for c in scaling}
+        per = {int(c): (s.median("cpu") / files[int(c)] * 1000, s.median("wall") / files[int(c)] * 1000)
                for c, s in scaling.items() if s.samples}
         if len(per) >= 2:
-            spread = max(per.values()) / min(per.values())
-            shown = ", ".join(f"{c} copies: {v:.2f} s" for c, v in sorted(per.items()))
-            out.append(("time grows linearly with files (s per 1,000 files within 25%)", shown, spread <= 1.25))
+            # linear or better: the largest tree costs no more per file than the smallest (+25%);
+            # a smaller tree pays the fixed start-up over fewer files
+            sizes = sorted(per)
+            growth = per[sizes[-1]][0] / per[sizes[0]][0]
+            shown = ", ".join(f"{c} copies: {cpu:.2f} s CPU ({wall:.2f} s wall)"
+                              for c, (cpu, wall) in sorted(per.items()))
+            out.append(("time grows linearly with files (CPU s per 1,000 files, largest ≤ 1.25× smallest)",
+                        shown, growth <= 1.25))
     ag = r.get("agreement")
     if ag:
         missed = ag["reasons"].get("MISSED", 0)
@@ -133,3 +142,31 @@ def update_docs(path: Path, text: str) -> None:
     else:
         doc = doc.rstrip("\n") + "\n\n## Latest run of bench/run.py\n\n" + block + "\n"
     path.write_text(doc)
+
+
+def load_json(path: Path) -> dict[str, Any]:
+    """results.json back into what `render` takes (to re-render without re-running)."""
+    import json
+
+    from measure import Sample
+
+    def series(d: dict) -> Series:
+        return Series([Sample(**x) for x in d["samples"]], d.get("error", ""))
+
+    r = json.loads(path.read_text())
+    for key in ("sample", "big", "scaling"):
+        if key in r:
+            r[key] = {k: series(v) for k, v in r[key].items()}
+    r["trees"] = {k: tuple(v) for k, v in r.get("trees", {}).items()}
+    return r
+
+
+if __name__ == "__main__":
+    # python bench/report.py [--update-docs]: render bench/out/results.json again
+    import sys
+
+    here = Path(__file__).resolve().parent
+    text = render(load_json(here / "out" / "results.json"))
+    print(text)
+    if "--update-docs" in sys.argv:
+        update_docs(here.parent / "docs" / "performance.md", text)

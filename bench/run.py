@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The performance benchmark: kohalint against the tools it is compared with.
 
-    python bench/run.py                 # everything (about half an hour on 2 cores)
+    python bench/run.py                 # everything: about 40 minutes on 2 cores (checkov
+                                        # alone takes 5-10 minutes per run on the big tree)
     python bench/run.py --quick         # one run of each on the big tree
     python bench/run.py --only kohalint --skip-agreement
 
