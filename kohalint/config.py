@@ -171,7 +171,7 @@ class LimitsOptions(_Section):
     yaml_max_nodes: int = Field(default=200_000, ge=1)
     yaml_max_depth: int = Field(default=200, ge=1, le=1_000)
     parse_timeout: float = Field(default=30.0, ge=0)   # seconds per document; 0: no limit
-    rule_timeout: float = Field(default=120.0, ge=0)   # seconds per rule over all files; 0: no limit
+    rule_timeout: float = Field(default=120.0, ge=0)   # seconds a rule may spend on one file; 0: no limit
 
 
 class Settings(_Section):

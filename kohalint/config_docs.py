@@ -102,8 +102,9 @@ DESCRIPTIONS = {
                              "(stops alias bombs).",
     "limits.yaml-max-depth": "How deeply a YAML document may nest (block and flow); deeper is KL001.",
     "limits.parse-timeout": "Seconds one YAML document may take to read; longer is KL001. 0: no limit.",
-    "limits.rule-timeout": "Seconds one rule may run over all files; a rule stopped at this limit is "
-                           "KL003 and the run exits 2 (fail closed). 0: no limit.",
+    "limits.rule-timeout": "Seconds one rule may spend on one file (a repository-level rule: on the "
+                           "repository); a rule stopped at this limit is KL003 for that file and the run "
+                           "exits 2 (fail closed). 0: no limit.",
 }
 
 

@@ -19,6 +19,7 @@ from kohalint.config import Settings
 from kohalint.context import Context
 from kohalint.documents.store import Documents
 from kohalint.globs import glob_match
+from kohalint.limits import apply_limits, run_rule_by_target
 from kohalint.models import Finding, Location, Report, Severity
 from kohalint.repository import Repository
 from kohalint.rules import Check, registry
@@ -43,8 +44,6 @@ def selected_checks(settings: Settings) -> list[Check]:
 def run_scan(root: Path, settings: Settings, *, only_files: Optional[Iterable[str]] = None,
              run_all: bool = False, today: Optional[datetime.date] = None,
              inline_suppressions: bool = True) -> Report:
-    from kohalint.limits import apply_limits
-
     apply_limits(settings)  # node, depth and parse-time caps live where the parsers read them
     repo = Repository(root, exclude=settings.exclude, max_file_bytes=settings.max_file_bytes)
     docs = Documents(repo, settings)
@@ -71,15 +70,18 @@ def run_scan(root: Path, settings: Settings, *, only_files: Optional[Iterable[st
                 if only is None or run_all or path in only:
                     findings.extend(done.take(chk.id, path))
             continue
-        for target_path, doc in _targets(chk, ctx, only, run_all):
-            try:
-                findings.extend(_call(chk, doc, ctx))
-            except Exception as exc:  # noqa: BLE001 - fail closed, keep scanning
-                report.internal_error = True
-                findings.append(_internal_error(ctx, chk, target_path, exc))
+        # Each rule runs guarded: an exception on one file is KL003 for that
+        # file, running past limits.rule-timeout stops the rule with KL003.
+        where: dict[str, str] = {}
+        per_target, failed = run_rule_by_target(ctx, chk, _targets(chk, ctx, only, run_all, where), _call,
+                                                _internal_error, settings.limits.rule_timeout, where)
+        findings.extend(f for _, found in per_target for f in found)
+        report.internal_error |= failed
     ids = {c.id for c in checks}
     if "KL001" in ids:
-        _parse_everything(docs, only)
+        crashed = _parse_everything(ctx, only)
+        findings.extend(crashed)
+        report.internal_error |= bool(crashed)
         for path, err in sorted(docs.errors.items()):
             findings.append(ctx.finding(err.path or path, err.line, f"cannot parse: {err.message}",
                                         column=err.column, rule_id="KL001"))
@@ -102,8 +104,9 @@ def run_scan(root: Path, settings: Settings, *, only_files: Optional[Iterable[st
             # KL002 obeys per-file-ignores and severity overrides like every rule
             findings.extend(_post_process(unused, settings, only))
     lines: dict[str, list[str]] = {}
+    states: dict = {}
     for f in findings:
-        f.fingerprint = fingerprint(f, repo, lines)
+        f.fingerprint = fingerprint(f, repo, lines, states)
     report.findings = sorted(_dedupe(findings), key=Finding.sort_key)
     report.notes = sorted(set(repo.notes), key=lambda n: (n.path, n.message))
     return report
@@ -122,11 +125,21 @@ def _suppression_reader(repo: Repository, done: Optional[Results]) -> Callable[[
 STRICT_KINDS = {"compose": "yaml", "workflow": "yaml", "dockerfile": "dockerfile"}
 
 
-def _parse_everything(docs: Documents, only: Optional[set[str]]) -> None:
+def _parse_everything(ctx: Context, only: Optional[set[str]]) -> list[Finding]:
+    """Parse the strict kinds for KL001; a parser that raises anything but its
+    ParseError is KL003 for that file (fail closed), not a traceback."""
+    docs = ctx.docs
+    failed = []
     for kind, parser in STRICT_KINDS.items():
         for path in docs.repo.files_of_kind(kind):
             if only is None or path in only:
-                docs.get(parser, path)
+                try:
+                    docs.get(parser, path)
+                except Exception as exc:  # noqa: BLE001 - a parser bug
+                    kl001 = registry.get("KL001")
+                    assert kl001 is not None
+                    failed.append(_internal_error(ctx, kl001, path, exc))
+    return failed
 
 
 def _only_set(repo: Repository, only_files: Optional[Iterable[str]]) -> Optional[set[str]]:
@@ -144,8 +157,11 @@ def _only_set(repo: Repository, only_files: Optional[Iterable[str]]) -> Optional
     return out
 
 
-def _targets(chk: Check, ctx: Context, only: Optional[set[str]], run_all: bool) -> Iterator[tuple[str, object]]:
+def _targets(chk: Check, ctx: Context, only: Optional[set[str]], run_all: bool,
+             where: Optional[dict[str, str]] = None) -> Iterator[tuple[str, object]]:
+    """(path, document) for each target of `chk`; `where["path"]` names the file being parsed."""
     repo, docs = ctx.repo, ctx.docs
+    where = {} if where is None else where
     if chk.target == "repository":
         if only is None or run_all or any(repo.kinds(p) & chk.reads for p in only):
             yield "", None
@@ -160,6 +176,7 @@ def _targets(chk: Check, ctx: Context, only: Optional[set[str]], run_all: bool) 
     for path in paths:
         if only is not None and not run_all and path not in only:
             continue
+        where["path"] = path
         doc = docs.get(kind, path) if kind != "text" else path
         if doc is not None:
             yield path, doc
@@ -232,22 +249,32 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def fingerprint(f: Finding, repo: Repository, cache: Optional[dict[str, list[str]]] = None) -> str:
+def fingerprint(f: Finding, repo: Repository, cache: Optional[dict[str, list[str]]] = None,
+                states: Optional[dict[tuple[str, str, int], "hashlib._Hash"]] = None) -> str:
     """Stable across line moves and unrelated edits: rule, file and what is flagged.
 
-    `cache` keeps each file's lines across calls (one split per file, not per finding)."""
-    ident = f.identity
-    if not ident:
-        path = f.location.path
+    `cache` keeps each file's lines across calls (one split per file, not per
+    finding); `states` keeps, per (rule, file, line), the hash of everything
+    but the message, so that many findings on one long line hash it once."""
+    path = f.location.path
+    if f.identity:
+        digest = hashlib.sha256(f"{f.rule_id}|{path}|{f.identity}".encode("utf-8", "replace"))
+        return digest.hexdigest()[:32]
+    key = (f.rule_id, path, f.location.line)
+    state = states.get(key) if states is not None else None
+    if state is None:
         lines = cache.get(path) if cache is not None else None
         if lines is None:
             lines = (repo.read_text(path) or "").splitlines()
             if cache is not None:
                 cache[path] = lines
         content = lines[f.location.line - 1] if 0 < f.location.line <= len(lines) else ""
-        ident = " ".join(content.split()) + "|" + f.message
-        # hash it right away: the flagged line may hold a secret
-    digest = hashlib.sha256(f"{f.rule_id}|{f.location.path}|{ident}".encode("utf-8", "replace"))
+        # hashed right away: the flagged line may hold a secret
+        state = hashlib.sha256(f"{f.rule_id}|{path}|{' '.join(content.split())}|".encode("utf-8", "replace"))
+        if states is not None:
+            states[key] = state
+    digest = state.copy()
+    digest.update(f.message.encode("utf-8", "replace"))
     return digest.hexdigest()[:32]
 
 

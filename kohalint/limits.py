@@ -7,7 +7,8 @@ drive is capped, and reaching a cap is reported instead of hanging:
 * YAML node count after alias expansion and nesting depth
   (`limits.yaml-max-nodes`, `limits.yaml-max-depth`): KL001 at the node;
 * parse time per YAML document (`limits.parse-timeout`): KL001;
-* wall time per rule (`limits.rule-timeout`): the rule is stopped, KL003
+* wall time a rule spends on one file, or on the repository for a
+  repository-level rule (`limits.rule-timeout`): the rule is stopped, KL003
   names the file it was on, and the run fails closed (exit 2).
 
 A deadline runs the guarded work in a worker thread and, when time is up,
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
 if TYPE_CHECKING:
@@ -137,9 +139,14 @@ class _Job:
             self.lock.release()
 
 
-def run_with_deadline(fn: Callable[[], Any], seconds: Optional[float]) -> tuple[bool, Any]:
+def run_with_deadline(fn: Callable[[], Any], seconds: Optional[float], *,
+                      since: Optional[Callable[[], float]] = None) -> tuple[bool, Any]:
     """(expired, result) of `fn()` run for at most `seconds` (None or <= 0: no
-    limit, run inline). An exception `fn` raises is raised here."""
+    limit, run inline). An exception `fn` raises is raised here.
+
+    With `since` (a `time.monotonic()` reading that `fn` moves forward as it
+    finishes each unit of work), the limit is per unit: `fn` is stopped once
+    `seconds` have passed since `since()`."""
     if not seconds or seconds <= 0:
         return False, fn()
     job = _Job(fn)
@@ -156,7 +163,14 @@ def run_with_deadline(fn: Callable[[], Any], seconds: Optional[float]) -> tuple[
                 worker.start()
         else:
             worker.start()
-        worker.join(seconds)
+        if since is None:
+            worker.join(seconds)
+        else:
+            while True:
+                remaining = since() + seconds - time.monotonic()
+                if remaining <= 0 or not worker.is_alive():
+                    break
+                worker.join(remaining)
     finally:
         if parent is not None:
             parent.child = None
@@ -199,41 +213,59 @@ def apply_limits(settings: Any) -> None:
 def run_rule(ctx: "Context", chk: "Check", targets: Iterator[tuple[str, Any]],
              call: Callable[["Check", Any, "Context"], list], internal_error: Callable[..., "Finding"],
              seconds: Optional[float]) -> tuple[list["Finding"], bool]:
-    """(findings, failed) of one rule over its targets, for the engine.
+    """(findings, failed) of one rule over its targets, for the engine: the
+    findings of `run_rule_by_target`, in target order."""
+    per_target, failed = run_rule_by_target(ctx, chk, targets, call, internal_error, seconds)
+    return [f for _, found in per_target for f in found], failed
+
+
+def run_rule_by_target(ctx: "Context", chk: "Check", targets: Iterator[tuple[str, Any]],
+                       call: Callable[["Check", Any, "Context"], list],
+                       internal_error: Callable[..., "Finding"],
+                       seconds: Optional[float], where: Optional[dict[str, str]] = None,
+                       ) -> tuple[list[tuple[str, list["Finding"]]], bool]:
+    """([(target path, its findings)], failed) of one rule over its targets.
 
     An exception in the rule on one target is KL003 for that target (via
     `internal_error`) and the rule goes on with the next; an exception while
     finding or parsing the next target, or running past `seconds`, stops the
     rule with KL003. Findings made before that are kept; `failed` means the
-    run must exit 2.
+    run must exit 2. `seconds` is per target (finding and parsing it, then
+    checking it): a large repository takes longer, not a stuck rule. The
+    whole rule runs in one guarded thread: a thread per rule, not per file.
+    `where["path"]`, when the targets iterator keeps it, names the file being
+    parsed when the rule is stopped between two targets.
     """
-    out: list["Finding"] = []
-    state: dict[str, Any] = {"failed": False, "current": ""}
+    out: list[tuple[str, list["Finding"]]] = []
+    state: dict[str, Any] = {"failed": False, "current": "", "since": time.monotonic()}
 
     def body() -> None:
         while True:
+            state["since"] = time.monotonic()
             try:
                 item = next(targets, None)
             except Exception as exc:  # noqa: BLE001 - a parser bug: fail closed
                 state["failed"] = True
-                out.append(internal_error(ctx, chk, state["current"], exc))
+                out.append((state["current"], [internal_error(ctx, chk, state["current"], exc)]))
                 return
             if item is None:
                 return
             path, doc = item
             state["current"] = path
             try:
-                out.extend(call(chk, doc, ctx))
+                found = list(call(chk, doc, ctx))
             except Exception as exc:  # noqa: BLE001 - fail closed, keep scanning
                 state["failed"] = True
-                out.append(internal_error(ctx, chk, path, exc))
+                found = [internal_error(ctx, chk, path, exc)]
+            out.append((path, found))
             state["current"] = ""  # finding (and parsing) the next target: no file to name yet
 
-    expired, _ = run_with_deadline(body, seconds)
-    found = list(out)
+    expired, _ = run_with_deadline(body, seconds, since=lambda: state["since"])
+    result = list(out)  # a copy: a stopped thread may still be unwinding
     if expired:
-        found.append(timeout_finding(ctx, chk, state["current"], seconds))
-    return found, expired or state["failed"]
+        path = state["current"] or (where or {}).get("path", "")
+        result.append((path, [timeout_finding(ctx, chk, path, seconds)]))
+    return result, expired or state["failed"]
 
 
 def timeout_finding(ctx: "Context", chk: "Check", path: str, seconds: Optional[float]) -> "Finding":

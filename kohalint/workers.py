@@ -25,10 +25,11 @@ processes (and forces them, whatever the repository's size).
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from kohalint.context import Context
 from kohalint.documents.store import Documents
+from kohalint.limits import run_rule_by_target
 from kohalint.models import Area, Finding, Location, Severity
 from kohalint.rules import Check
 
@@ -234,22 +235,19 @@ def _work(batch: list[str]) -> dict:
     ctx = _worker_context(st, docs)
     findings: dict[tuple[str, str], list[FindingRow]] = {}
     internal = False
-    for path in batch:
-        if st.only is not None and not st.run_all and path not in st.only:
-            continue
-        for chk in st.checks:
-            if not _applies(chk, ctx, path):
-                continue
-            doc = path if chk.target == "text" else docs.get(chk.target, path)
-            if doc is None:
-                continue
-            ctx.check = chk
-            try:
-                found = st.call(chk, doc, ctx)
-            except Exception as exc:  # noqa: BLE001 - fail closed, keep scanning
-                internal = True
-                found = [st.internal_error(ctx, chk, path, exc)]
-            findings[(chk.id, path)] = [_to_row(f) for f in found]
+    paths = [p for p in batch if st.only is None or st.run_all or p in st.only]
+    timeout = st.ctx.settings.limits.rule_timeout
+    # Rule by rule over the batch, each guarded as in the main process: an
+    # exception is KL003 for its file, a rule stuck on one file past
+    # limits.rule-timeout is stopped with KL003 (one thread per rule and batch).
+    for chk in st.checks:
+        ctx.check = chk
+        where: dict[str, str] = {}
+        per_target, failed = run_rule_by_target(ctx, chk, _batch_targets(chk, ctx, docs, paths, where),
+                                                st.call, st.internal_error, timeout, where)
+        internal |= failed
+        for path, found in per_target:
+            findings.setdefault((chk.id, path), []).extend(_to_row(f) for f in found)
     requested = set(docs._cache)
     check_notes = repo.notes[first_note:]
     entries = []
@@ -276,6 +274,17 @@ def _work(batch: list[str]) -> dict:
     unmarked = [p for p in batch if isinstance(texts.get(p), str) and "kohalint:" not in texts[p]]
     return {"findings": findings, "internal_error": internal, "notes": check_notes, "docs": entries,
             "unmarked": unmarked}
+
+
+def _batch_targets(chk: Check, ctx: Context, docs: Documents, paths: list[str],
+                   where: dict[str, str]) -> Iterator[tuple[str, Any]]:
+    for path in paths:
+        if not _applies(chk, ctx, path):
+            continue
+        where["path"] = path  # parsing it: a rule stopped now was stopped on this file
+        doc = path if chk.target == "text" else docs.get(chk.target, path)
+        if doc is not None:
+            yield path, doc
 
 
 def _warm(workflow: Any) -> None:

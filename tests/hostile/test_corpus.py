@@ -322,16 +322,6 @@ def test_file_names_that_are_not_utf8(tmp_path):
 
 # -- long lines: costs that grow with the line, not the file ---------------------------------
 
-def _fingerprints_hash_each_line_once() -> bool:
-    import inspect
-
-    from kohalint import engine
-
-    return "states" in inspect.signature(engine.fingerprint).parameters
-
-
-@pytest.mark.skipif(not _fingerprints_hash_each_line_once(),
-                    reason="engine.fingerprint hashes the flagged line once per finding (patch pending)")
 def test_many_findings_on_one_long_line(tmp_path, capsys):
     root = write(tmp_path / "r", {".github/CODEOWNERS": "* " + "a: " * 30_000 + "\n"})
     run = run_main(capsys, "check", str(root), "--select", "KL2", "--format", "json", timeout=60)

@@ -15,12 +15,6 @@ from kohalint.errors import ConfigError, ParseError
 from kohalint.limits import DeadlineExceeded, run_with_deadline
 from tests.hostile.clitools import run_main, write
 
-# The engine calls limits.apply_limits and limits.run_rule once the patch in
-# docs/security.md ("Engine hooks") is applied; until then these are skipped.
-ENGINE_GUARDED = getattr(engine, "run_rule", None) is limits.run_rule
-needs_engine = pytest.mark.skipif(not ENGINE_GUARDED, reason="engine.py does not call kohalint.limits yet")
-
-
 @pytest.fixture
 def yaml_limits():
     from kohalint.documents import yamldoc
@@ -130,6 +124,8 @@ def looping_rule():
         yield ctx.finding(doc.path, 1, "seen before the loop")
         if "slow" in doc.path:
             _busy()
+        if "steady" in doc.path:
+            time.sleep(0.3)  # slow on every file, stuck on none
 
     yield
     registry.remove("KL997")
@@ -155,7 +151,6 @@ def test_run_rule_stops_a_rule_and_keeps_its_earlier_findings(looping_rule):
     assert "did not finish within 0.5 s (limits.rule-timeout)" in found[-1].message
 
 
-@needs_engine
 def test_a_rule_past_its_time_is_kl003_and_exit_2(tmp_path, capsys, looping_rule):
     root = write(tmp_path / "r", {"slow/Dockerfile": "FROM debian:latest\n", "compose.yaml":
                                   "services:\n  db:\n    image: mariadb:11\n    ports: ['3306:3306']\n",
@@ -167,7 +162,6 @@ def test_a_rule_past_its_time_is_kl003_and_exit_2(tmp_path, capsys, looping_rule
     assert run.json["summary"]["internal_error"]
 
 
-@needs_engine
 def test_configured_node_limit_applies_to_a_scan(tmp_path, yaml_limits):
     root = write(tmp_path / "r", {"compose.yaml": "services:\n" + "".join(
         f"  s{i}:\n    image: x\n" for i in range(60))})
@@ -198,3 +192,26 @@ def test_configured_yaml_node_limit_reaches_the_parser(tmp_path):
         assert "node limit" in report.findings[0].message
     finally:
         yamldoc.set_limits(max_nodes=200_000, max_depth=200, parse_timeout=30.0)
+
+
+def test_the_rule_timeout_is_per_file_so_a_large_repository_is_not_a_stuck_rule(tmp_path, capsys, looping_rule):
+    files = {f"steady{i}/Dockerfile": "FROM x\n" for i in range(5)}
+    root = write(tmp_path / "r", {**files, ".kohalint.yaml": "limits:\n  rule-timeout: 0.5\n"})
+    run = run_main(capsys, "check", str(root), "--select", "KL997", "--format", "json", timeout=60)
+    assert run.rc == 1, run.out  # 1.5 s over five files, 0.3 s on each: no KL003
+    assert sorted(run.rules()) == sorted(("KL997", p) for p in files)
+
+
+def test_a_stuck_rule_in_a_worker_process_is_kl003_for_its_file(tmp_path, capsys, monkeypatch, looping_rule):
+    monkeypatch.setenv("KOHALINT_JOBS", "2")  # forked workers run the per-file rules
+    files = {f"d{i}/Dockerfile": "FROM debian:latest\n" for i in range(6)}
+    root = write(tmp_path / "r", {**files, "slow/Dockerfile": "FROM debian:latest\n",
+                                  ".kohalint.yaml": "limits:\n  rule-timeout: 0.5\n"})
+    run = run_main(capsys, "check", str(root), "--select", "KL997,KL003,KL410", "--format", "json", timeout=60)
+    assert run.rc == 2 and run.json["summary"]["internal_error"]
+    found = run.rules()
+    assert ("KL003", "slow/Dockerfile") in found
+    assert {("KL410", p) for p in files} | {("KL410", "slow/Dockerfile")} <= found
+    assert {("KL997", p) for p in files} <= found
+    kl003 = [f for f in run.json["findings"] if f["rule_id"] == "KL003"]
+    assert len(kl003) == 1 and "limits.rule-timeout" in kl003[0]["message"]
