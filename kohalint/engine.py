@@ -122,7 +122,8 @@ def _suppression_reader(repo: Repository, done: Optional[Results]) -> Callable[[
 
 
 # Kinds whose files are parsed for KL001 even when no selected rule reads them.
-STRICT_KINDS = {"compose": "yaml", "workflow": "yaml", "dockerfile": "dockerfile"}
+STRICT_KINDS = {"compose": "yaml", "workflow": "yaml", "dockerfile": "dockerfile", "optionfile": "optionfile",
+                "shell": "shell"}
 
 
 def _parse_everything(ctx: Context, only: Optional[set[str]]) -> list[Finding]:

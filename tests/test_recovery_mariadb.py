@@ -204,3 +204,17 @@ def test_binlog_off_is_left_to_kl602(make_repo):
     cnf = "[mysqld]\nbinlog_format=STATEMENT\nsync_binlog=0\n"
     files = {"compose.yaml": compose(mounts=CONF), "mariadb/conf.d/koha.cnf": cnf}
     assert found(make_repo, files, "KL603") == set()
+
+
+# -- KL001 on option files and scripts no rule happens to read ----------------------------
+def test_unparsable_option_file_and_script_are_kl001_at_their_line(make_repo):
+    root = make_repo({
+        "mariadb/conf.d/binlog.cnf": "[mariadbd]\nlog-bin\n[mysqld\nbinlog-format=ROW\n",
+        "mariadb/orphan.cnf": "log-bin\n",  # an option before any [group]: mariadbd refuses to start
+        "scripts/tool.sh": "#!/bin/sh\necho ok\necho 'unterminated\n",
+        "mariadb/fine.cnf": "[client-server]\n!includedir /etc/mysql/conf.d/\n",
+    })
+    report = kohalint.scan(root, select=["KL001"])
+    assert triples(report) == {("KL001", "mariadb/conf.d/binlog.cnf", 3), ("KL001", "mariadb/orphan.cnf", 1),
+                               ("KL001", "scripts/tool.sh", 3)}
+    assert not report.internal_error

@@ -47,6 +47,12 @@ def _parse_shell(text: str, path: str, docs: "Documents") -> Any:
     return script
 
 
+@register_parser("optionfile")
+def _parse_option_file(text: str, path: str, docs: "Documents") -> Any:
+    from kohalint.documents.mycnf import parse_option_file
+    return parse_option_file(text, path)
+
+
 class Documents:
     def __init__(self, repo: Repository, settings: Settings) -> None:
         self.repo = repo
