@@ -218,3 +218,29 @@ def test_unparsable_option_file_and_script_are_kl001_at_their_line(make_repo):
     assert triples(report) == {("KL001", "mariadb/conf.d/binlog.cnf", 3), ("KL001", "mariadb/orphan.cnf", 1),
                                ("KL001", "scripts/tool.sh", 3)}
     assert not report.internal_error
+
+
+# -- a database built from the repository ---------------------------------------------------
+BUILT_DB = "services:\n  db:\n    build: ./mariadb\n    image: registry.example/koha-db:sha-0123456\n"
+
+
+@pytest.mark.parametrize("dockerfile, files, expected", [
+    # FROM mariadb, nothing enables the binlog: KL602 at the service
+    ("FROM mariadb:11.4\n", {}, {("compose.yaml", 2)}),
+    # the option file the image copies in turns it on
+    ("FROM mariadb:11.4\nCOPY binlog.cnf /etc/mysql/conf.d/\n",
+     {"mariadb/binlog.cnf": "[mariadbd]\nlog-bin = mysql-bin\n"}, set()),
+    # ... also through a named base stage and a copied directory
+    ("FROM mariadb:11.4 AS server\nFROM server\nCOPY conf.d /etc/mysql/conf.d\n",
+     {"mariadb/conf.d/binlog.cnf": "[mariadbd]\nlog-bin\n"}, set()),
+    # the copied file turns it off: reported at its line
+    ("FROM mariadb:11.4\nCOPY binlog.cnf /etc/mysql/conf.d/zz.cnf\n",
+     {"mariadb/binlog.cnf": "[mariadbd]\nlog-bin\nskip-log-bin\n"}, {("mariadb/binlog.cnf", 3)}),
+    # a copy kohalint cannot read: not judged
+    ("FROM mariadb:11.4\nCOPY --from=cfg /out/ /etc/mysql/conf.d/\n", {}, set()),
+    # not a database
+    ("FROM perl:5.38\n", {}, set()),
+])
+def test_database_built_from_the_repository(make_repo, dockerfile, files, expected):
+    repo = {"compose.yaml": BUILT_DB, "mariadb/Dockerfile": dockerfile, **files}
+    assert found(make_repo, repo, "KL602") == expected

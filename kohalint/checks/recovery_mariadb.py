@@ -14,6 +14,7 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
+from kohalint.checks.built_image import BuiltImage, built_image
 from kohalint.checks.compose_helpers import image_repo_name, label
 from kohalint.context import Context
 from kohalint.documents import mycnf
@@ -147,18 +148,27 @@ def _mysql8(version: Optional[str]) -> bool:
     return not head.isdigit() or int(head) >= 8  # "latest", "lts": a current server
 
 
-def db_services(project: ComposeProject) -> Iterator[tuple[Service, str]]:
+def db_services(project: ComposeProject, ctx: Optional[Context] = None) -> Iterator[tuple[Service, str]]:
+    """(service, flavor) of each MariaDB/MySQL server, pulled or (with `ctx`) built from the repository."""
     for svc in project.services.values():
-        image = svc.image
-        if image is None or image.unknown:
-            continue
-        flavor = _FLAVORS.get(image_repo_name(image.text()))
+        image = _server_image(ctx, svc)[0] if ctx is not None else (
+            svc.image.text() if svc.image is not None and not svc.image.unknown else "")
+        flavor = _FLAVORS.get(image_repo_name(image)) if image else None
         if flavor:
             yield svc, flavor
 
 
-def _image_version(svc: Service) -> Optional[str]:
-    image = svc.image.text() if svc.image is not None else ""
+def _server_image(ctx: Context, svc: Service) -> tuple[str, Optional[BuiltImage]]:
+    """The image a service runs as a reference: a built service's base image
+    (its `image:` then only names the result), else its `image:`."""
+    built = built_image(ctx, svc) if svc.builds else None
+    if built is not None:
+        return built.base, built
+    image = svc.image
+    return (image.text() if image is not None and not image.unknown else ""), None
+
+
+def _image_version(image: str) -> Optional[str]:
     ref = image.split("@", 1)[0]
     tail = ref.rsplit("/", 1)[-1]
     return tail.split(":", 1)[1] if ":" in tail else None
@@ -172,6 +182,11 @@ def container_files(ctx: Context, svc: Service, flavor: str) -> ContainerFiles:
     stock_files, stock_dirs = ((mycnf.OFFICIAL_IMAGE_FILES, mycnf.OFFICIAL_IMAGE_DIRS) if flavor == "mariadb"
                                else (_MYSQL_FILES, _MYSQL_DIRS))
     fs = ContainerFiles(ctx.repo, stock_files, stock_dirs)
+    built = _server_image(ctx, svc)[1]
+    if built is not None:  # what the Dockerfile copied in; the mounts below cover it at run time
+        fs.files.update(built.files)
+        fs.dirs.update(built.dirs)
+        fs.unknown.extend(built.unknown)
     for mount in svc.mounts():
         target = posixpath.normpath(mount.target) if mount.target.startswith("/") else ""
         if not target:
@@ -250,7 +265,7 @@ def _server_args_start(words: list[str]) -> Optional[int]:
 
 def server_view(ctx: Context, svc: Service, flavor: str) -> ServerView:
     fs = container_files(ctx, svc, flavor)
-    version = _image_version(svc)
+    version = _image_version(_server_image(ctx, svc)[0])
     options = mycnf.resolve_server_options(_ENTRY, fs.read, fs.list_dir, version=version)
     for words, path, line in command_groups(svc):
         options.apply_command_line(words, path, line)
@@ -261,7 +276,7 @@ def server_view(ctx: Context, svc: Service, flavor: str) -> ServerView:
 
 def _db_services(ctx: Context) -> Iterator[tuple[Service, str]]:
     for project in ctx.docs.compose_projects():
-        yield from db_services(project)
+        yield from db_services(project, ctx)
 
 
 # Repository checks over every project rather than `compose` checks, so that a
