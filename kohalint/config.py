@@ -54,7 +54,7 @@ class DeliveryOptions(_Section):
         "hadolint", "shellcheck", "trivy-config", "trivy-image", "secret-scan"])
     critical_paths: list[str] = Field(default_factory=lambda: [
         ".github/workflows/**", "**/Dockerfile*", "setup*.sh", "scripts/setup*", "install*.sh",
-        "CODEOWNERS"])
+        "CODEOWNERS", ".kohalint.yaml", ".kohalint-baseline.json"])
     # checks provided by reusable workflows from other repositories, which
     # kohalint cannot read offline: {"org/repo/.github/workflows/x.yml": [hadolint]}
     reusable_workflow_checks: dict[str, list[str]] = Field(default_factory=dict)

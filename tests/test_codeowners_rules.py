@@ -137,3 +137,13 @@ def test_kl206_silent_without_codeowners(make_repo):
 ])
 def test_probes_for_new_files(glob, matches, expected):
     assert probes_for(glob, matches, matches) == expected
+
+
+def test_kl206_kohalint_configuration_and_baseline_are_critical_by_default(make_repo):
+    # they decide what kohalint reports: a pull request editing them needs an owner's review
+    files = {CO: "/.github/ @a/ops\n/CODEOWNERS @a/ops\n", ".kohalint.yaml": "select: [ALL]\n",
+             ".kohalint-baseline.json": "{}\n"}
+    text = " ".join(f.message for f in scan(make_repo, files, "KL206"))
+    assert "`.kohalint.yaml`" in text and "`.kohalint-baseline.json`" in text
+    owned = {**files, CO: files[CO] + "/.kohalint.yaml @a/ops\n/.kohalint-baseline.json @a/ops\n"}
+    assert ".kohalint" not in " ".join(f.message for f in scan(make_repo, owned, "KL206"))
