@@ -79,7 +79,7 @@ Schedule = Annotated[
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class BackupPolicy(_Strict):
@@ -110,7 +110,7 @@ class RestoreTestPolicy(_Strict):
 class RecoveryPolicy(_Strict):
     """Recovery objectives and how they are met (kohalint KL6xx)."""
 
-    model_config = ConfigDict(extra="forbid", title="kohalint recovery policy")
+    model_config = ConfigDict(extra="forbid", title="kohalint recovery policy", defer_build=True)
 
     version: Literal[1]
     rpo: Optional[Duration] = Field(default=None, description="Recovery point objective.")
@@ -135,7 +135,8 @@ class RestoreRun(_Strict):
     evidence: Optional[str] = Field(default=None, description="Free text or a link.")
 
 
-RESTORE_LOG = TypeAdapter(list[RestoreRun])
+# Built on first use, like the models above (defer_build): most scans never read the log.
+RESTORE_LOG = TypeAdapter(list[RestoreRun], config=ConfigDict(defer_build=True))
 
 
 # -- loading with positions -----------------------------------------------------------

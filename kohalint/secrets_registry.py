@@ -54,7 +54,7 @@ class Category(str, enum.Enum):
 class SecretEntry(BaseModel):
     """One secret, as the code references it."""
 
-    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+    model_config = ConfigDict(extra="forbid", use_enum_values=True, defer_build=True)
 
     name: str = Field(pattern=NAME_PATTERN, description="The variable name as code references it.")
     category: Category
@@ -75,7 +75,7 @@ class SecretEntry(BaseModel):
 class SecretsRegistry(BaseModel):
     """`ops/secrets-registry.yaml`."""
 
-    model_config = ConfigDict(extra="forbid", title="kohalint secrets registry")
+    model_config = ConfigDict(extra="forbid", title="kohalint secrets registry", defer_build=True)
 
     version: Literal[1]
     rotation_runbook: Optional[str] = Field(default=None, description="Path of the rotation runbook.")
