@@ -125,8 +125,11 @@ class _Ctx:
     func: str = ""
     depth: int = 0
     # Substitutions the enclosing shell already ran: `sh -c "x $(date)"`
-    # must not report `date` a second time when the string is parsed.
-    expanded: frozenset[str] = frozenset()
+    # must not report `date` a second time when the string is parsed. One set
+    # per enclosing level (at most MAX_DEPTH): merging them into one set for
+    # every command copied all the outer bodies each time, quadratic on a
+    # long `sh -c` string full of `$(...)`.
+    expanded: tuple[frozenset[str], ...] = ()
 
 
 _Heredocs = list[tuple[Heredoc, int]]  # (heredoc, base of its offsets)
@@ -202,7 +205,7 @@ class _Builder:
         for tok in rc.words + targets:
             ran.update(self._scan_word(tok, ctx, func))
         if cmd is not None:
-            ctx = replace(ctx, expanded=ctx.expanded | ran) if ran else ctx
+            ctx = replace(ctx, expanded=(*ctx.expanded, frozenset(ran))) if ran else ctx
             self._add(cmd, key, heredocs, ctx)
             self._expand(cmd, key, heredocs, ctx)
 
@@ -218,7 +221,7 @@ class _Builder:
             found += [(body, heredoc.start + rel)
                       for body, rel in find_substitutions(heredoc.body, heredoc=True)]  # fmt: skip
         for body, rel in found:
-            if body not in ctx.expanded:
+            if not any(body in ran for ran in ctx.expanded):
                 self._nested(body, replace(ctx, base=ctx.base + rel), "subst", func)
         return [body for body, _ in found]
 

@@ -1,7 +1,8 @@
 """Turn a bashlex AST into the neutral `shell_raw` shape.
 
-bashlex is imported lazily (about 125 ms) and any surprise in its output is
-treated like a parse failure, so the caller falls back to `shell_fallback`
+bashlex is imported lazily, its parse tables read from a cache when possible
+(`bashlex_tables`; building them is ~125 ms), and any surprise in its output
+is treated like a parse failure, so the caller falls back to `shell_fallback`
 for that chunk instead of trusting a half-understood tree.
 
 bashlex 0.18 can also loop forever: a word holding `${` with no `}` after it
@@ -169,10 +170,16 @@ def bashlex_hazards(text: str) -> list[int]:
     only read by the fallback instead, which reports the same commands.
     """
     found: list[int] = []
+    stop, closes = -1, False  # the first word stop at or after the last search start
     i = text.find("${")
     while i >= 0:
-        stop = _WORD_STOP.search(text, i + 2)
-        if stop is None or stop.group() != "}":
+        # That stop is still the first one after i+2 until i+2 passes it;
+        # searching again for every `${` rescanned the same run each time
+        # (quadratic on a line of `${${${...`).
+        if stop < i + 2:
+            m = _WORD_STOP.search(text, i + 2)
+            stop, closes = (m.start(), m.group() == "}") if m else (len(text), False)
+        if not closes:
             found.append(i)
         i = text.find("${", i + 2)
     return found
@@ -185,9 +192,10 @@ def _bashlex() -> Any:
     """The bashlex module, imported on first use (None if not installed)."""
     if not _loaded:
         try:
-            import bashlex  # noqa: PLC0415 - lazy on purpose, see module docstring
+            # Imported here too: json and hashlib are not needed before this.
+            from kohalint.documents.bashlex_tables import import_bashlex  # noqa: PLC0415
 
-            _loaded.append(bashlex)
+            _loaded.append(import_bashlex())
         except Exception:  # no bashlex: the fallback reads everything
             _loaded.append(None)
     return _loaded[0]

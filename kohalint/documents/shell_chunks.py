@@ -19,6 +19,10 @@ from kohalint.documents.shell_raw import RawResult
 # Larger slices go to the fallback directly; the budget caps one parse_shell.
 BASHLEX_MAX_SLICE = 16_000
 BASHLEX_BUDGET = 40_000
+# What one bashlex call costs besides its characters (its deadline thread and
+# parser setup, ~0.3 ms), in characters. Without it a line of thousands of
+# tiny `$(a)` spent seconds on calls that each looked nearly free.
+BASHLEX_CALL_COST = 32
 
 
 class _Job:
@@ -68,11 +72,12 @@ class ChunkReader:
         """Offer chunks [lo, hi) to bashlex; halve on failure."""
         start, end = job.fb.chunks[lo][0], job.fb.chunks[hi - 1][1]
         size = end - start
-        if self.budget <= 0 or BASHLEX_MAX_SLICE >= size > self.budget:
+        cost = size + BASHLEX_CALL_COST
+        if self.budget <= 0 or (size <= BASHLEX_MAX_SLICE and cost > self.budget):
             job.rejected.update(range(lo, hi))  # out of bashlex time: no point splitting
             return
         if size <= BASHLEX_MAX_SLICE:
-            self.budget -= size
+            self.budget -= cost
             try:
                 result = bashlex_parse(job.text[start:end], start, self.ids, job.chunk_of)
             except TimedOut:

@@ -497,3 +497,81 @@ def test_pathological_input_is_bounded(text: str) -> None:
     s = _parse_strict(text)
     assert time.perf_counter() - start < 4  # generous: shared CI machines
     _check_invariants(s, text, 0)
+
+
+def _hazards_by_definition(text: str) -> list[int]:
+    # Every `${` whose first word stop after it is not `}` (quadratic on purpose).
+    stops = set("}|&;()<>`")
+    found = []
+    for i in range(len(text) - 1):
+        if text.startswith("${", i):
+            rest = (c for c in text[i + 2:] if c in stops or c.isspace())
+            if next(rest, None) != "}":
+                found.append(i)
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="${}x \t\n|&;()<>`'\"", max_size=60))
+def test_bashlex_hazards_match_their_definition(text: str) -> None:
+    assert shell_bashlex.bashlex_hazards(text) == _hazards_by_definition(text)
+
+
+# One long line of a construct that opens and does not close, each sized so
+# that parse_shell takes about a tenth of the 5 s bound on a quiet machine
+# (backticks pair up into empty substitutions, each read on its own).
+LONG_LINES = {"${": 200_000, "${x:-": 200_000, "x'${'": 200_000, "$(": 200_000, "<(": 200_000,
+              "'": 200_000, '"': 200_000, "<<": 200_000, "\\": 200_000, "`": 30_000}
+
+
+@pytest.mark.parametrize("piece", list(LONG_LINES))
+def test_one_long_line_reads_like_a_short_one(piece: str) -> None:
+    def text(count: int) -> str:
+        return "echo " + piece * count + "\nrm -f x"
+
+    count = LONG_LINES[piece] // len(piece) // 2 * 2  # even, like the short one: quotes pair
+    short, long = text(4), text(count)
+    start = time.perf_counter()
+    hazards = shell_bashlex.bashlex_hazards(long)
+    assert time.perf_counter() - start < 1  # was minutes for `${` (quadratic)
+    assert len(hazards) == len(shell_bashlex.bashlex_hazards(short)) * count // 4
+    start = time.perf_counter()
+    s = parse_shell(long)
+    assert time.perf_counter() - start < 5
+    expected = parse_shell(short)
+    assert (s.commands[0].name, s.commands[-1].name) == ("echo", "rm")
+    assert (expected.commands[0].name, expected.commands[-1].name) == ("echo", "rm")
+    assert (s.error is None) == (expected.error is None)
+
+
+def test_many_tiny_substitutions_do_not_each_cost_a_bashlex_call(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each call has a fixed cost (thread, parser setup) that the character
+    # budget has to count, or 20,000 `$(a)` on a line take seconds.
+    calls = []
+    real = shell_chunks.bashlex_parse
+
+    def counting(*args: object) -> object:
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(shell_chunks, "bashlex_parse", counting)
+    s = parse_shell("echo " + "$(a) " * 2_000)
+    assert len(s.commands) == 2_001 and s.degraded
+    assert len(calls) <= shell_chunks.BASHLEX_BUDGET // shell_chunks.BASHLEX_CALL_COST
+
+
+@pytest.mark.parametrize("opener, closer", [('sh -c "', '"'), ('eval "', '"'), ("trap \"", '" EXIT')])
+def test_long_script_string_full_of_substitutions(opener: str, closer: str) -> None:
+    # Each command of the string used to copy every substitution the outer
+    # shell ran (quadratic: 157 KB took 31 s for `eval`, now ~3 s).
+    n = 600
+    text = (opener + "".join(f"$(a{i})" for i in range(n)) + "; "
+            + "; ".join(f"b $(c{i})" for i in range(n)) + closer)
+    start = time.perf_counter()
+    s = parse_shell(text)
+    assert time.perf_counter() - start < 5
+    ran = [c for c in s.commands if c.via == "subst"]
+    assert sorted(c.name for c in ran) == sorted([f"a{i}" for i in range(n)]
+                                                 + [f"c{i}" for i in range(n)])  # once each
+    assert sum(c.name == "b" for c in s.commands) == n
