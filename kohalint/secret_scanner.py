@@ -1,11 +1,12 @@
 """detect-secrets' plugins and filters, run in-process on text kohalint already read.
 
 detect-secrets spends most of its time sending every line through every
-plugin. Here a cheap trigger expression decides first which lines any of its
-plugins could match at all (`LINE_TRIGGER`, a superset of every default
-plugin's pattern; tests/test_secrets.py checks that against the plugins'
-own expressions), so most files are dismissed without importing
-detect-secrets, and only the remaining lines go through its machinery:
+plugin. Here a cheap trigger decides first which lines any of its plugins
+could report at all (a superset of every default plugin's pattern;
+tests/test_secrets.py and tests/test_secret_scanner_*.py check that against
+the plugins themselves), so
+most files are dismissed without importing detect-secrets, and only the
+remaining lines go through its machinery:
 
 * pass 1 on the file's lines, or on what its non-eager transformers make of
   them (YAML and INI values re-written as quoted strings);
@@ -14,6 +15,14 @@ detect-secrets, and only the remaining lines go through its machinery:
 * dotenv files are always read as `KEY="value"` lines, because
   detect-secrets skips its eager pass as soon as one quoted value matched
   and so misses the unquoted values next to it.
+
+The trigger for the two entropy plugins is their own test
+(`kohalint.secret_entropy`): a quoted string with too little entropy (a
+compose `command: ["--character-set-server=utf8mb4"]`) triggers nothing.
+Every expression of the trigger takes time linear in the line, and very
+long lines reach the plugins in bounded windows (`kohalint.secret_windows`).
+detect-secrets is imported with `requests` deferred (`kohalint.lazy_imports`):
+only verification uses it.
 
 Deliberate differences: no verification filter (it calls the providers'
 APIs over the network; kohalint only reads), and no `IPPublicDetector`
@@ -26,87 +35,114 @@ import bisect
 import inspect
 import io
 import re
+import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import import_module
 from typing import Any, Callable, Optional
 
+from kohalint import secret_entropy
+from kohalint.secret_windows import Window, keeps, thin_keyword_runs, windows
+
 _B64 = r"A-Za-z0-9+/=_\\-"
 _KEYWORDS = (r"(?i:(?:api|auth|service|account|db|database|priv|private|client)_?key"
              r"|(?:db|database|key)_?pass|passw(?:or)?d|pwd|secret|contrase(?:ñ|n)a)")
 # Every default detect-secrets plugin needs one of these in the line it
-# analyses (KEYWORD for KeywordDetector, STRONG for all others). High-entropy
-# values must be quoted there: transformers quote YAML/INI/dotenv values
-# before the plugins see them. Each pattern is searched on its own and most
-# start with a literal, which lets the regular expression engine skip ahead
-# instead of trying every branch at every position; what must precede the
-# literal is a (pattern, what precedes it) pair, checked only where the
-# literal is found. The case-insensitive ones run on the lower-cased text.
+# analyses (the keywords for KeywordDetector, a high-entropy quoted string
+# for the two entropy plugins, one of the patterns below for all others).
+# Each pattern is searched on its own and most start with a literal, which
+# lets the regular expression engine skip ahead instead of trying every
+# branch at every position; what must precede the literal is a (pattern,
+# what precedes it) pair, checked only where the literal is found. The
+# case-insensitive ones run on the lower-cased text. None of them can take
+# time quadratic in a line: where a run could be scanned once per start
+# position (`eyJeyJeyJ...`), a run longer than a bound is a match.
 _STRONG_PATTERNS = (
-    rf"['\"][{_B64}]{{23,}}['\"]",       # Base64HighEntropyString: entropy > 4.5 needs >= 23 chars
-    r"['\"][0-9a-fA-F]{9,}['\"]",          # HexHighEntropyString: entropy > 3.0 needs >= 9 chars
     r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}",    # AWS access key id
     r"AKC[a-zA-Z0-9]{10}", r"AP[\dA-F][a-zA-Z0-9]{8}",     # Artifactory
     r"AccountKey=",                                        # Azure storage
     r"://[^\s:/@]+:[^\s:/@]+@",                            # basic auth in URLs
     (r"\.[\w-]{6}\.", r"[\w-]{23}"),                          # Discord
     r"gh[pousr]_", r"gl(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-", r"GR1348941",  # GitHub, GitLab
-    r"eyJ[\w=-]+\.",                                       # JWT
+    r"eyJ(?:[\w=-]{1,64}\.|[\w=-]{65})",                      # JWT (a longer header: any)
     (r"-us\d", r"[0-9a-z]{32}"), r"_authToken=", r"T3BlbkFJ", r"pypi-AgE", r"SG\.[\w-]{22}\.",
     r"PRIVATE KEY", r"PuTTY-User-Key-File-\d",              # private keys
     r"sq0csp-", (r"k_live_", r"[rs]"), (r":[\w-]{35}", r"\d{8}"), r"AC[a-z0-9]{32}", r"SK[a-z0-9]{32}",
 )
 _LOWER_PATTERNS = (                                        # matched on text.lower()
+    r"aws.{0,20}?(?:key|pwd|pw|password|pass|token).{0,20}?['\"][0-9a-z/+]{40}['\"]",  # AWS secret access key
     r"(?:key|pwd?|pass(?:word)?|token)[\]'\"]{0,3}[ \t:=>]*['\"]?[\w-]{24}",  # Cloudant IBM SoftLayer
     r"softlayer.com/soap/",
     r"xox[aposbr]-", r"hooks\.slack\.com/services/",        # Slack
 )
+# What the entropy plugins need at the least, whatever the entropy: only in
+# LINE_TRIGGER, a single expression for callers that want a superset of
+# every plugin's pattern (the scan tests the entropy itself).
+_QUOTED_PATTERNS = (rf"['\"][{_B64}]{{23,}}['\"]", r"['\"][0-9a-fA-F]{9,}['\"]")
 
 
 def _lookbehind(p) -> str:
     return p if isinstance(p, str) else f"(?<={p[1]}){p[0]}"
 
 
-_STRONG = "|".join(tuple(_lookbehind(p) for p in _STRONG_PATTERNS) + tuple(f"(?i:{p})" for p in _LOWER_PATTERNS))
-STRONG_TRIGGER = re.compile(_STRONG)
 _PLAIN_EACH = tuple(re.compile(p) for p in _STRONG_PATTERNS if isinstance(p, str))
 _PRECEDED_EACH = tuple((re.compile(p[0]), re.compile(p[1]), int(re.search(r"\{(\d+)\}$", p[1]).group(1))
                         if p[1].endswith("}") else 1) for p in _STRONG_PATTERNS if not isinstance(p, str))
 _LOWER_EACH = tuple(re.compile(p) for p in _LOWER_PATTERNS)
 KEYWORD_TRIGGER = re.compile(_KEYWORDS)
-LINE_TRIGGER = re.compile(_STRONG + "|" + _KEYWORDS)
+
+
+def _strong_source() -> str:
+    return "|".join(tuple(_lookbehind(p) for p in _STRONG_PATTERNS)
+                    + tuple(f"(?i:{p})" for p in _LOWER_PATTERNS))
+
+
+def __getattr__(name: str) -> Any:
+    # The union expressions are for the tests (STRONG_TRIGGER: what
+    # `strong_match` looks for, in one expression) and callers outside the
+    # scan; compiling them costs milliseconds a scan need not pay.
+    if name == "STRONG_TRIGGER":
+        value = re.compile(_strong_source())
+    elif name == "LINE_TRIGGER":
+        value = re.compile("|".join((_strong_source(), *_QUOTED_PATTERNS, _KEYWORDS)))
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 # Every keyword contains one of these: a cheap first look before the full expression.
 _KEYWORD_ANCHOR = re.compile(r"key|pass|pwd|secret|contrase")
 
+# What KeywordDetector's expressions need around a keyword, as one superset:
+# the word run holding the keyword (taken whole and once: its end is what
+# matters, not which keyword), then an assignment or comparison and the
+# start of a value (a word character, optionally after a quote or `@`; a
+# backslash, which a YAML escape may turn into one; after a colon also a
+# YAML block scalar, tag, anchor or alias, which the YAML transformer turns
+# into a quoted value), or a C++ `keyword("value")`. A reference
+# (`${DB_PASSWORD}`) does not start with a word character: it is no value.
+_KEYWORD_VALUE = re.compile(
+    rf"(?<!\w)(?>\w*?{_KEYWORDS}\w*)"
+    r"""(?:(?:[\]'"]{0,2}|\[[0-9]*\])\s*(?:(?::=|[!=]{1,3}>?)\s*@?["'`]?[\w\\]|:\s*(?:@?["'`]?[\w\\]|[|>!&*]))"""
+    r"""|(?:.assign)?\("\w)""")
+# Its two other forms: `keyword ... "value";` and `"value" == keyword`.
+_QUOTE_SEMICOLON = re.compile(r"""["'`];""")
+_QUOTE_COMPARED = re.compile(r"""["'`]\s*[!=]{2,3}""")
 
-def strong_match(text: str, lower: Optional[str] = None) -> bool:
-    """STRONG_TRIGGER.search(text), faster."""
-    if any(r.search(text) for r in _PLAIN_EACH):
-        return True
-    for main, before, width in _PRECEDED_EACH:
-        for m in main.finditer(text):
-            if m.start() >= width and before.fullmatch(text, m.start() - width, m.start()):
-                return True
-    lower = text.lower() if lower is None else lower
-    return any(r.search(lower) for r in _LOWER_EACH)
-
-
-# A keyword assigned a value that starts like a word: what KeywordDetector
-# captures unquoted (its secret must start with a word character).
-_KEYWORD_VALUE = re.compile(_KEYWORDS + r"\w*[\]'\"]{0,2}\s*(?::=|!==?|={1,3}|:|=>)\s*(\w)?")
-_REFERENCE = re.compile(r"""["']?(?:\$\{[^}]*\}|\$\$?[A-Za-z_]\w*|\{\{[^}]*\}\})["']?""")
 # What a transformer may turn into a quoted value: a whole unquoted value
-# made of one run (YAML values follow whitespace; INI ones also `=` or `:`).
-_RUN = rf"(?:[{_B64}]{{23,}}|[0-9a-fA-F]{{9,}})(?=$|[\s\"',\]}}#])"
-_YAML_RUN = re.compile(rf"(?:^|(?<=[\s\"'\[,{{]))" + _RUN, re.M)
-_INI_RUN = re.compile(rf"(?:^|(?<=[\s\"'=:]))" + _RUN, re.M)
+# made of one run (YAML values follow whitespace; INI ones also `=` or `:`),
+# in group 1. The separator before it is matched rather than looked behind
+# at (several times faster), so the text is searched with a newline before it.
+_RUN = rf"((?:[{_B64}]{{23,}}|[0-9a-fA-F]{{9,}})(?=$|[\s\"',\]}}#]))"
+_YAML_RUN = re.compile(r"[\s\"'\[,{]" + _RUN)
+_INI_RUN = re.compile(r"[\s\"'=:]" + _RUN)
 # A line configparser rejects (no section header, no `=`/`:`, not a comment
 # or continuation): the INI transformers fail on such a file.
 _NOT_INI = re.compile(r"^[^\s#;\[][^=:\n]*$", re.M)
 _YAML_EXT = (".yaml", ".yml", ".eyaml")
 _DISABLED_PLUGINS = {"IPPublicDetector"}
+_KEYWORD_PLUGIN = "KeywordDetector"     # the one `thin_keyword_runs` is for
 _NETWORK_FILTER = "detect_secrets.filters.common.is_ignored_due_to_verification_policies"
 _DROPPED_FILTERS = {"detect_secrets.filters.common.is_invalid_file", _NETWORK_FILTER}
 
@@ -119,27 +155,47 @@ class Hit:
 
 
 def harmless_keyword_line(line: str) -> bool:
-    """Only references follow its keywords (`MARIADB_PASSWORD: ${MARIADB_PASSWORD}`):
-    KeywordDetector's templated/dollar filters drop whatever it would match."""
-    text = _REFERENCE.sub(" ", line)
-    if any(q in text for q in "'\"`"):
-        return False
-    return not any(m.group(1) for m in _KEYWORD_VALUE.finditer(text))
+    """No keyword is assigned (or compared with) anything KeywordDetector
+    could report (`MARIADB_PASSWORD: ${MARIADB_PASSWORD}`, `--password-file`)."""
+    return not (_KEYWORD_VALUE.search(line) or _QUOTE_SEMICOLON.search(line)
+                or _QUOTE_COMPARED.search(line))
+
+
+def strong_match(text: str, lower: Optional[str] = None) -> bool:
+    """One of the patterns of the regular-expression plugins is in the text."""
+    if any(r.search(text) for r in _PLAIN_EACH):
+        return True
+    for main, before, width in _PRECEDED_EACH:
+        for m in main.finditer(text):
+            if m.start() >= width and before.fullmatch(text, m.start() - width, m.start()):
+                return True
+    lower = _lower(text) if lower is None else lower
+    return any(r.search(lower) for r in _LOWER_EACH)
+
+
+def _lower(text: str) -> str:
+    """`text.lower()`, one character for one: offsets in it are offsets in
+    `text`. U+0130 is the only character whose lower case is two; for a
+    case-insensitive expression it is an `i`."""
+    return (text.replace("\u0130", "i") if "\u0130" in text else text).lower()
+
+
+def _keyword_line(line: str) -> bool:
+    return KEYWORD_TRIGGER.search(line) is not None and not harmless_keyword_line(line)
 
 
 def line_may_hold(line: str) -> bool:
-    lower = line.lower()
-    if strong_match(line, lower):
+    lower = _lower(line)
+    if strong_match(line, lower) or secret_entropy.has_high_entropy(line):
         return True
-    return (_KEYWORD_ANCHOR.search(lower) is not None and KEYWORD_TRIGGER.search(line) is not None
-            and not harmless_keyword_line(line))
+    return _KEYWORD_ANCHOR.search(lower) is not None and _keyword_line(line)
 
 
 def candidate_lines(lines: list[str]) -> list[int]:
     """1-based numbers of the lines `line_may_hold` accepts, found with one
     pass per pattern over the whole text (no pattern spans a line break)."""
     text = "\n".join(lines)
-    lower = text.lower()
+    lower = _lower(text)
     starts = [0]
     for line in lines[:-1]:
         starts.append(starts[-1] + len(line) + 1)
@@ -158,18 +214,25 @@ def candidate_lines(lines: list[str]) -> list[int]:
     for r in _LOWER_EACH:
         for m in r.finditer(lower):
             mark(m.start())
+    for pos in secret_entropy.high_entropy_spans(text):
+        mark(pos)
+    judged: set[int] = set()
     for m in _KEYWORD_ANCHOR.finditer(lower):
         no = bisect.bisect_right(starts, m.start())
-        if no not in found:
-            line = lines[no - 1]
-            if KEYWORD_TRIGGER.search(line) and not harmless_keyword_line(line):
+        if no not in found and no not in judged:
+            judged.add(no)  # once per line: a line can hold a keyword at every other character
+            if _keyword_line(lines[no - 1]):
                 found.add(no)
     return sorted(found)
 
 
+def may_be_transformed(path: str, text: str) -> bool:
+    return path.lower().endswith(_YAML_EXT) or not _NOT_INI.search(text)
+
+
 def may_hold_secret(path: str, text: str) -> bool:
     """Cheap and conservative: False only when no plugin can report anything."""
-    lower = text.lower()
+    lower = _lower(text)
     if strong_match(text, lower):
         return True
     checked_to = -1
@@ -179,18 +242,16 @@ def may_hold_secret(path: str, text: str) -> bool:
         start = lower.rfind("\n", 0, m.start()) + 1
         end = lower.find("\n", m.end())
         checked_to = end = len(lower) if end < 0 else end
-        line = lower[start:end]
-        if KEYWORD_TRIGGER.search(line) and not harmless_keyword_line(line):
+        if _keyword_line(lower[start:end]):
             return True
     if path.lower().endswith(_YAML_EXT):
-        return _YAML_RUN.search(text) is not None
+        # `!!binary` values reach the plugins re-encoded, joined across lines
+        return ("!!binary" in text or ":binary" in text
+                or secret_entropy.runs_may_be_high(text, _YAML_RUN))
     if not _NOT_INI.search(text):
-        return _INI_RUN.search(text) is not None
-    return False
-
-
-def may_be_transformed(path: str, text: str) -> bool:
-    return path.lower().endswith(_YAML_EXT) or not _NOT_INI.search(text)
+        # configparser's interpolation (`%(name)s`) joins values
+        return "%(" in text or secret_entropy.runs_may_be_high(text, _INI_RUN)
+    return secret_entropy.has_high_entropy(text)
 
 
 class _Filter:
@@ -206,10 +267,22 @@ class _Filter:
         return bool(self.func(**{k: kw[k] for k in self.params if k in kw}))
 
 
+@lru_cache(maxsize=1)
+def _prepare_import() -> None:
+    """Before detect-secrets is first imported: `requests` only on use."""
+    if "detect_secrets" in sys.modules:
+        return
+    from kohalint import lazy_imports
+
+    lazy_imports.defer("requests")
+    lazy_imports.postpone_annotations("detect_secrets.plugins.", r"(?:->|\w\s*:)\s*requests\.")
+
+
 class Machinery:
     """The plugins and filters of a default `detect-secrets scan`, built once."""
 
     def __init__(self) -> None:
+        _prepare_import()
         from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
         from detect_secrets.settings import Settings, get_settings
 
@@ -241,29 +314,43 @@ class Machinery:
     def skips_file(self, path: str) -> bool:
         return any(f(filename=path) for f in self.file_filters)
 
-    def scan_lines(self, path: str, lines: list[str], out: dict[tuple[int, str], Hit]) -> int:
+    def scan_lines(self, path: str, lines: list[str], out: dict[tuple[int, str], Hit],
+                   candidates: Optional[list[int]] = None) -> int:
         """Run every plugin on the trigger-matching lines; returns the number of matches."""
         from detect_secrets.util.code_snippet import get_code_snippet
 
         found = 0
         stripped = [line.rstrip() for line in lines]
-        for no in candidate_lines(stripped):
+        for no in candidate_lines(stripped) if candidates is None else candidates:
             line = stripped[no - 1]
             context = get_code_snippet(lines=lines, line_number=no)
             if any(f(filename=path, line=line, context=context) for f in self.line_filters):
                 continue
-            for plugin in self.plugins:
-                for secret in plugin.analyze_line(filename=path, line=line, line_number=no, context=context):
-                    value = secret.secret_value
-                    if value is None:
-                        continue
-                    kw = {"filename": path, "secret": value, "plugin": plugin, "line": line}
-                    if any(f(**kw) for f in self.secret_filters):
-                        continue
-                    if any(f(**kw, context=context) for f in self.context_filters):
-                        continue
-                    found += 1
-                    out.setdefault((no, value), Hit(no, value)).types.add(secret.type)
+            parts = windows(line)
+            for part in parts:
+                if len(parts) > 1 and not line_may_hold(part.text):
+                    continue
+                found += self._scan_part(path, no, part, len(parts) == 1, context, out)
+        return found
+
+    def _scan_part(self, path: str, no: int, part: Window, whole: bool, context: Any,
+                   out: dict[tuple[int, str], Hit]) -> int:
+        found = 0
+        text = part.text
+        thinned = thin_keyword_runs(text, KEYWORD_TRIGGER)
+        for plugin in self.plugins:
+            seen = thinned if type(plugin).__name__ == _KEYWORD_PLUGIN else text
+            for secret in plugin.analyze_line(filename=path, line=seen, line_number=no, context=context):
+                value = secret.secret_value
+                if value is None or not (whole or keeps(part, value)):
+                    continue
+                kw = {"filename": path, "secret": value, "plugin": plugin, "line": text}
+                if any(f(**kw) for f in self.secret_filters):
+                    continue
+                if any(f(**kw, context=context) for f in self.context_filters):
+                    continue
+                found += 1
+                out.setdefault((no, value), Hit(no, value)).types.add(secret.type)
         return found
 
     def transformed(self, path: str, text: str, eager: bool) -> Optional[list[str]]:
@@ -286,20 +373,27 @@ def scan_text(path: str, text: str, *, dotenv_lines: Optional[list[str]] = None)
     """The secrets detect-secrets' plugins find in `text` (after its filters).
 
     `dotenv_lines`: the file as `KEY="value"` lines (dotenv files), used
-    instead of detect-secrets' two passes.
+    instead of detect-secrets' two passes. Text whose lines reach the
+    plugins as they are, with no line the trigger accepts, is done without
+    importing detect-secrets.
     """
+    transform = dotenv_lines is None and may_be_transformed(path, text)
+    lines = dotenv_lines if dotenv_lines is not None else None if transform else text.splitlines()
+    candidates = None
+    if lines is not None:
+        candidates = candidate_lines([line.rstrip() for line in lines])
+        if not candidates:
+            return []
     m = machinery()
     if m.skips_file(path):
         return []
     hits: dict[tuple[int, str], Hit] = {}
-    raw = text.splitlines()
-    if dotenv_lines is not None:
-        m.scan_lines(path, dotenv_lines, hits)
+    if lines is not None:
+        m.scan_lines(path, lines, hits, candidates)
         return sorted(hits.values(), key=lambda h: (h.line, h.value))
-    transform = may_be_transformed(path, text)
-    lines = (m.transformed(path, text, eager=False) if transform else None) or raw
+    lines = m.transformed(path, text, eager=False) or text.splitlines()
     found = m.scan_lines(path, lines, hits)
-    if not found and transform:
+    if not found:
         eager = m.transformed(path, text, eager=True)
         if eager:
             m.scan_lines(path, eager, hits)
