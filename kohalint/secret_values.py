@@ -40,11 +40,24 @@ _UUID_WORDS = re.compile(r"(?i)uuid|guid|(?:\b|_|-)id\b")
 _UUID = re.compile(r"^\{?[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\}?$")
 
 
+# Placeholders that say what to put in their place (`REPLACE_WITH_TOKEN`,
+# `INSERT_YOUR_KEY`, `TOKEN_GOES_HERE`), next to those the patterns above
+# know; the whole value, case-insensitively. Each needs a connecting word
+# so that a real value that merely starts with "replace" is not one.
+_SAYS_PLACEHOLDER = re.compile(r"""(?ix)^(?:
+        replace[-_ .]?(?:with|by|this|it)(?:[-_ .][\w.-]*)?
+      | (?:insert|enter|put|paste|add|set)[-_ .](?:your|the|a|an|real|actual|valid)[-_ .][\w.-]*
+      | [\w.-]*[-_ .](?:goes[-_ .])?here
+      | to[-_ .]?be[-_ .]?(?:replaced|changed|set|filled(?:[-_ .]?in)?|defined|configured|provided)
+      | change[-_ .]?(?:this|it)
+    )$""")
+
+
 def is_placeholder(value: str) -> bool:
     v = value.strip().strip("\"'").strip()
     if not v:
         return True
-    return bool(_PLACEHOLDER.match(v) or _EXAMPLE.search(v))
+    return bool(_PLACEHOLDER.match(v) or _EXAMPLE.search(v) or _SAYS_PLACEHOLDER.match(v))
 
 
 def is_interpolation(value: str) -> bool:

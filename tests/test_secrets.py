@@ -198,6 +198,8 @@ def test_trigger_covers_keyword_and_entropy_plugins(key, delim, quote, value, ta
     ("MARIADB_PASSWORD: ''", False),
     ("- MARIADB_PASSWORD", False),
     ("MARIADB_PASSWORD: changeme", False),
+    ("MARIADB_PASSWORD: REPLACE_WITH_DB_PASSWORD", False),   # says what goes there: a placeholder
+    ("MARIADB_PASSWORD: replacement-" + MQ_P, True),         # starts like one, is not one
     ("KOHA_PASSWORD_MIN_LENGTH: 12", False),
     (f"KOHA_USER: {MQ_P}", False),
 ])

@@ -186,22 +186,8 @@ def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
-# Placeholders that say what to put in their place (`REPLACE_WITH_TOKEN`,
-# `INSERT_YOUR_KEY`, `TOKEN_GOES_HERE`), next to those `is_placeholder`
-# knows; the whole value, case-insensitively. Each needs a connecting word
-# so that a real value that merely starts with "replace" is not one.
-_SAYS_PLACEHOLDER = re.compile(r"""(?ix)^(?:
-        replace[-_ .]?(?:with|by|this|it)(?:[-_ .][\w.-]*)?
-      | (?:insert|enter|put|paste|add|set)[-_ .](?:your|the|a|an|real|actual|valid)[-_ .][\w.-]*
-      | [\w.-]*[-_ .](?:goes[-_ .])?here
-      | to[-_ .]?be[-_ .]?(?:replaced|changed|set|filled(?:[-_ .]?in)?|defined|configured|provided)
-      | change[-_ .]?(?:this|it)
-    )$""")
-
-
 def _not_secret(value: str, line: str, name_pattern: str) -> bool:
-    if (is_placeholder(value) or _SAYS_PLACEHOLDER.match(value.strip().strip("\"'").strip())
-            or is_interpolation(value) or is_encrypted_value(value) or is_escaped_text(value)):
+    if (is_placeholder(value) or is_interpolation(value) or is_encrypted_value(value) or is_escaped_text(value)):
         return True
     if not re.search(r"[A-Za-z]", value):
         return True  # as detect-secrets' own filter: a secret has a letter
