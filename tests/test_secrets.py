@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import kohalint
 from kohalint.reporters import FORMATS, render
-from kohalint.secret_scanner import STRONG_TRIGGER, line_may_hold, machinery
+from kohalint.secret_scanner import line_may_hold, machinery
 from tests.conftest import ROOT, git_repo
 
 # Real-shaped values, built from pieces of at most 8 characters (nothing here
@@ -124,27 +124,6 @@ def test_kl101_pre_commit_on_a_compose_file_does_not_import_detect_secrets(make_
     out = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True,
                          cwd=ROOT, check=True).stdout
     assert out.strip().endswith("False"), out
-
-
-# -- the trigger must let through everything detect-secrets' plugins can match ----------
-
-def _plugin_patterns():
-    from detect_secrets.plugins.base import RegexBasedDetector
-
-    return [(type(p).__name__, rx) for p in machinery().plugins if isinstance(p, RegexBasedDetector)
-            for rx in p.denylist]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name,rx", _plugin_patterns(), ids=lambda v: getattr(v, "pattern", v)[:30])
-def test_trigger_covers_regex_plugins(name, rx):
-    @settings(max_examples=12, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(st.from_regex(rx))
-    def prop(s):
-        if rx.search(s):
-            assert STRONG_TRIGGER.search(s), (name, s)
-
-    prop()
 
 
 def _detect_secrets_finds(filename: str, line: str) -> bool:
