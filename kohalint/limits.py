@@ -210,15 +210,6 @@ def apply_limits(settings: Any) -> None:
 
 # -- one rule over all its targets, guarded ------------------------------------------------
 
-def run_rule(ctx: "Context", chk: "Check", targets: Iterator[tuple[str, Any]],
-             call: Callable[["Check", Any, "Context"], list], internal_error: Callable[..., "Finding"],
-             seconds: Optional[float]) -> tuple[list["Finding"], bool]:
-    """(findings, failed) of one rule over its targets, for the engine: the
-    findings of `run_rule_by_target`, in target order."""
-    per_target, failed = run_rule_by_target(ctx, chk, targets, call, internal_error, seconds)
-    return [f for _, found in per_target for f in found], failed
-
-
 def run_rule_by_target(ctx: "Context", chk: "Check", targets: Iterator[tuple[str, Any]],
                        call: Callable[["Check", Any, "Context"], list],
                        internal_error: Callable[..., "Finding"],
