@@ -13,6 +13,7 @@ import io
 import time
 from typing import Any, Iterator, Optional, Union
 
+from kohalint.documents import yaml_libyaml
 from kohalint.errors import ParseError
 
 MAX_NODES = 200_000  # after alias expansion; a real compose file has a few thousand
@@ -148,9 +149,11 @@ def load_yaml(text: str, path: str, *, max_nodes: Optional[int] = None) -> Optio
     # nodes grows only with the length of one token.
     deadline = time.monotonic() + PARSE_TIMEOUT if PARSE_TIMEOUT and PARSE_TIMEOUT > 0 else None
     try:
-        node = _compose(text, deadline)
+        done, node = yaml_libyaml.compose(text, MAX_DEPTH, deadline)
+        if not done:
+            node = _compose(text, deadline)
         return _build(node, path, budget, deadline) if node is not None else None
-    except _TooSlow:
+    except (_TooSlow, yaml_libyaml.TooSlow):
         raise ParseError(f"reading took longer than {PARSE_TIMEOUT:g} s (limits.parse-timeout)") from None
 
 
@@ -327,14 +330,13 @@ class _Builder:
         return built
 
     def _build(self, node: Any, depth: int) -> YNode:
-        from ruamel.yaml.nodes import MappingNode, SequenceNode
-
+        # `id` names the kind in ruamel's nodes and in yaml_libyaml's alike
         line, col = node.start_mark.line + 1, node.start_mark.column + 1
         tag = _tag_of(node)
         local_tag = tag if tag.startswith("!") and not tag.startswith("!!") else None
-        if isinstance(node, MappingNode):
+        if node.id == "mapping":
             return self._mapping(node, depth, line, col, local_tag)
-        if isinstance(node, SequenceNode):
+        if node.id == "sequence":
             items = [self.build(n, depth + 1) for n in node.value]
             return YSeq(items, self.path, line, col, local_tag)
         return YScalar(_scalar_value(tag, node), self.path, line, col, local_tag,
