@@ -260,19 +260,21 @@ def load_settings(root: Path, config_file: Optional[Path] = None,
 
 
 def _read_yaml_config(path: Path) -> dict[str, Any]:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    # The documents' YAML reader (YAML 1.2, duplicate keys refused), so a
+    # scan does not import a second YAML library for its configuration.
+    from kohalint.documents.yamldoc import load_yaml
+    from kohalint.errors import ParseError
 
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or 'not UTF-8'})") from None
     try:
-        data = YAML(typ="safe", pure=True).load(text)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
+        node = load_yaml(text, str(path))
+    except ParseError as exc:
+        where = f":{exc.line}" if exc.line else ""
         raise ConfigError(f"{path}{where}: invalid YAML") from None
+    data = node.plain() if node is not None else None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -69,6 +69,22 @@ def test_unknown_config_key_is_exit_2_with_hint(make_repo, capsys):
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("text, where", [
+    ("select: [KL4]\nselect: [KL1]\n", ":2: invalid YAML"),      # duplicate key
+    ("select: [KL4\n", ":2: invalid YAML"),                         # unclosed at the end
+    ("- KL4\n", ": expected a mapping at the top level"),
+    (b"select: [\xff]\n", ": cannot read (not UTF-8)"),
+])
+def test_unreadable_config_is_exit_2_with_its_place(make_repo, capsys, text, where):
+    root = make_repo({"compose.yaml": "services: {}\n"})
+    config = root / ".kohalint.yaml"
+    config.write_bytes(text) if isinstance(text, bytes) else config.write_text(text)
+    rc, _, err = run(capsys, "check", str(root))
+    assert rc == 2
+    assert f".kohalint.yaml{where}" in err
+    assert "Traceback" not in err
+
+
 def test_unknown_selector_and_missing_path_are_exit_2(repo, capsys):
     assert run(capsys, "check", str(repo), "--select", "KL9")[0] == 2
     assert run(capsys, "check", str(repo / "nope"))[0] == 2

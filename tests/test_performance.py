@@ -1,7 +1,8 @@
 """Regression guards for the performance work; none of them times anything.
 
 * a pre-commit run on a compose file imports neither detect-secrets nor
-  bashlex (each costs more than the whole rest of such a run);
+  bashlex (each costs more than the whole rest of such a run), nor
+  ruamel.yaml (libyaml reads its YAML: kohalint.documents.yaml_libyaml);
 * a scan reads each file once;
 * the rule header read for every finding agrees with the full record;
 * the repository's indexed lookups agree with a scan of every path;
@@ -47,7 +48,7 @@ PROBE = """
 import sys
 from kohalint.cli import main
 main(sys.argv[1:])
-heavy = sorted({m.split(".")[0] for m in sys.modules} & {"detect_secrets", "bashlex"})
+heavy = sorted({m.split(".")[0] for m in sys.modules} & {"detect_secrets", "bashlex", "ruamel"})
 print("HEAVY", ",".join(heavy), file=sys.stderr)
 """
 
@@ -61,15 +62,17 @@ def _heavy_imports(root: Path, *args: str) -> str:
 
 
 def test_precommit_on_a_compose_file_imports_neither_detect_secrets_nor_bashlex(tmp_path):
-    root = git_repo(tmp_path / "repo", REPO)
+    root = git_repo(tmp_path / "repo", {**REPO, ".kohalint.yaml": "severity-threshold: low\n"})
     assert _heavy_imports(root, "check", "compose.yaml") == ""
 
 
 def test_the_probe_sees_heavy_imports_when_they_happen(tmp_path):
     # the guard above must not pass because the probe is blind
-    root = git_repo(tmp_path / "repo", REPO)
+    root = git_repo(tmp_path / "repo", {**REPO, "compose.prod.yaml": "%YAML 1.2\n---\nservices: {}\n"})
     assert "bashlex" in _heavy_imports(root, "check", "scripts/backup.sh")
     assert "detect_secrets" in _heavy_imports(root, "check", ".env")
+    # a %YAML directive is left to ruamel.yaml (yaml_libyaml's reference)
+    assert _heavy_imports(root, "check", "compose.prod.yaml") == "ruamel"
 
 
 def test_each_file_is_read_once(tmp_path, monkeypatch):
