@@ -41,6 +41,8 @@ def branch_protection_undeclared(ctx: Context) -> Iterator[Finding]:
     branch = ctx.settings.delivery.default_branch
     sources = ([SETTINGS] if ctx.repo.exists(SETTINGS) else []) + sorted(
         p for p in ctx.repo.files if p.startswith(RULESETS_DIR) and p.endswith(".json"))
+    if not any(ctx.reports_on(p) for p in sources or [SETTINGS]):
+        return  # pre-commit: its findings could only land on files not passed
     found = _Declared()
     for path in sources:
         if path == SETTINGS:
