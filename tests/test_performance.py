@@ -92,6 +92,24 @@ def test_each_file_is_read_once(tmp_path, monkeypatch):
     assert {p: n for p, n in reads.items() if n > 1} == {}
 
 
+def test_precommit_on_a_compose_file_reads_its_project_not_the_workflows(tmp_path, monkeypatch):
+    root = tmp_path / "repo"
+    shutil.copytree(ROOT / "examples" / "noncompliant", root)
+    reads: Counter[str] = Counter()
+    original = Repository._read
+
+    def counting(self, path):
+        reads[path] += 1
+        return original(self, path)
+
+    monkeypatch.setattr(Repository, "_read", counting)
+    monkeypatch.setenv("KOHALINT_JOBS", "1")
+    report = run_scan(root, Settings(), only_files=["compose.prod.yaml"])
+    assert report.findings
+    assert {"compose.yaml", "compose.prod.yaml"} <= set(reads)
+    assert [p for p in reads if p.startswith(".github/")] == []
+
+
 def test_rule_headers_match_their_records_without_reading_them(monkeypatch):
     load_header.cache_clear()
     full = {i: load_record(i) for i in catalog_ids()}

@@ -82,9 +82,12 @@ def registry_coverage(ctx: Context) -> Iterator[Finding]:
 
 
 def _references(ctx: Context) -> Iterator[tuple[str, str, int, str]]:
-    """(name, file, line, what references it), in file order."""
+    """(name, file, line, what references it), in file order; in a
+    pre-commit run only the passed files, where a finding can land."""
     pattern = ctx.settings.secrets.name_pattern
     for cpath in ctx.repo.files_of_kind("compose"):
+        if not ctx.reports_on(cpath):
+            continue
         for node in walk(ctx.docs.yaml(cpath)):
             if isinstance(node, YMap):
                 yield from _compose_map_refs(node, pattern)
@@ -96,13 +99,16 @@ def _references(ctx: Context) -> Iterator[tuple[str, str, int, str]]:
     templates = set(ctx.settings.env_templates)
     for tpath in ctx.repo.files:
         name = posixpath.basename(tpath)
-        if not (name in templates or tpath in templates or name.endswith(".env.example")):
+        if not (name in templates or tpath in templates or name.endswith(".env.example")) \
+                or not ctx.reports_on(tpath):
             continue
         for no, text in enumerate((ctx.repo.read_text(tpath) or "").splitlines(), start=1):
             parsed = parse_assignment(text)
             if parsed and is_secret_name(parsed[0], pattern):
                 yield parsed[0], tpath, no, f"in {name}"
     for wpath in ctx.repo.files_of_kind("workflow"):
+        if not ctx.reports_on(wpath):
+            continue
         for no, text in enumerate((ctx.repo.read_text(wpath) or "").splitlines(), start=1):
             if "secrets" not in text:
                 continue
