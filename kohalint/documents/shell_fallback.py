@@ -170,16 +170,22 @@ class _Parser:
             return
         compound = self.depth < MAX_COMPOUND_DEPTH
         if compound and tok.kind == "op" and tok.text == "(":
+            self.res.compound.add(self.chunk)
             self._nested(self._subshell)
             return
         if tok.kind != "word" and tok.kind != "redir":
+            self.res.compound.add(self.chunk)
             return
         handler = self._compound_handler(tok) if compound else None
         if handler is not None:
+            self.res.compound.add(self.chunk)
             self._nested(handler)
         elif compound and self._is_funcdef():
+            self.res.compound.add(self.chunk)
             self._nested(self._funcdef)
         else:
+            if not compound:
+                self.res.compound.add(self.chunk)
             self._simple(pid, stage)
 
     def _compound_handler(self, tok: Token) -> Callable[[], None] | None:

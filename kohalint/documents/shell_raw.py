@@ -61,6 +61,9 @@ class RawResult:
     # Chunks using syntax bashlex 0.18 rejects anyway (case, [[, $((, time,
     # quoted heredoc delimiters ...): not offered to it, which saves time.
     hopeless: set[int] = field(default_factory=set)
+    # Chunks holding anything but simple commands in pipelines and lists
+    # (compound commands, functions, subshells): the others are "plain".
+    compound: set[int] = field(default_factory=set)
     # Heredoc bodies (start, end), in order: text that is never a command.
     heredocs: list[tuple[int, int]] = field(default_factory=list)
 

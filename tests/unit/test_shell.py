@@ -17,6 +17,12 @@ import kohalint.documents.shell_chunks as shell_chunks
 from kohalint.documents.shell import Command, ShellScript, parse_shell, split_words
 
 
+@pytest.fixture
+def bashlex_on_plain(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bashlex reads plain chunks too: for tests of bashlex itself on simple commands."""
+    monkeypatch.setattr(shell_chunks, "PLAIN_TO_FALLBACK", False)
+
+
 def names(script: ShellScript) -> list[str]:
     return [c.name for c in script.commands]
 
@@ -334,6 +340,7 @@ def test_bashlex_infinite_loop_input_is_screened() -> None:
     assert names(s) == ["echo", "rm"]
 
 
+@pytest.mark.usefixtures("bashlex_on_plain")
 def test_watchdog_stops_a_runaway_and_the_fallback_reads_the_chunk(
         monkeypatch: pytest.MonkeyPatch) -> None:
     def spin(*_args: object) -> None:
@@ -351,6 +358,7 @@ def test_watchdog_stops_a_runaway_and_the_fallback_reads_the_chunk(
 
 @pytest.mark.parametrize("exc", [NotImplementedError, IndexError, AttributeError, RecursionError,
                                  AssertionError, TypeError, ValueError])
+@pytest.mark.usefixtures("bashlex_on_plain")
 def test_any_bashlex_exception_falls_back(exc: type, monkeypatch: pytest.MonkeyPatch) -> None:
     bashlex = pytest.importorskip("bashlex")
 
@@ -401,6 +409,7 @@ def _summary(s: ShellScript) -> tuple:
 
 
 @pytest.mark.parametrize("text", AGREE)
+@pytest.mark.usefixtures("bashlex_on_plain")
 def test_bashlex_and_fallback_agree(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     with_bashlex = parse_shell(text)
     assert not with_bashlex.degraded
@@ -544,6 +553,7 @@ def test_one_long_line_reads_like_a_short_one(piece: str) -> None:
     assert (s.error is None) == (expected.error is None)
 
 
+@pytest.mark.usefixtures("bashlex_on_plain")
 def test_many_tiny_substitutions_do_not_each_cost_a_bashlex_call(
         monkeypatch: pytest.MonkeyPatch) -> None:
     # Each call has a fixed cost (thread, parser setup) that the character
