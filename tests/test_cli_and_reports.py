@@ -210,3 +210,20 @@ def test_rule_docs_are_current():
     assert sorted(p.name for p in docs.glob("*.md")) == sorted(pages), "run: python -m kohalint.docs_gen"
     for name, text in pages.items():
         assert (docs / name).read_text(encoding="utf-8") == text, f"{name} is stale: python -m kohalint.docs_gen"
+
+
+def test_json_report_is_the_report_dict_with_one_finding_per_line(make_repo):
+    import kohalint
+    from kohalint.reporters import render
+    from kohalint.reporters.json_report import report_dict
+
+    report = kohalint.scan(make_repo({"compose.yaml": BAD_COMPOSE, "Dockerfile": "FROM debian:latest\n"}))
+    assert len(report.findings) > 3
+    text = render(report, "json")
+    assert json.loads(text) == json.loads(json.dumps(report_dict(report)))
+    lines = text.splitlines()
+    assert lines[0] == "{" and lines[1] == '  "findings": [' and lines[-1] == "}"
+    assert [json.loads(ln.strip().rstrip(",")) for ln in lines[2:2 + len(report.findings)]] == \
+        report_dict(report)["findings"]
+    report.findings, report.notes = [], []
+    assert json.loads(render(report, "json"))["findings"] == []

@@ -26,4 +26,18 @@ def report_dict(report: Report) -> dict:
 
 
 def render_json(report: Report, **_: object) -> str:
-    return json.dumps(report_dict(report), indent=2, sort_keys=True) + "\n"
+    """Keys sorted and indented as `json.dumps(indent=2)` would, except that
+    each finding and note takes one line: as readable, easier to grep, and on
+    a large repository several times faster to write (the json module's C
+    encoder does not indent; its Python one took a second for 26,000
+    findings)."""
+    data = report_dict(report)
+    parts = []
+    for key in _LISTS:  # "findings" and "notes" sort before the other keys
+        items = ",\n".join("    " + json.dumps(item, sort_keys=True) for item in data.pop(key))
+        parts.append(f'  "{key}": [\n{items}\n  ]' if items else f'  "{key}": []')
+    rest = json.dumps(data, indent=2, sort_keys=True)[2:-2]  # the other keys, without "{\n" and "\n}"
+    return "{\n" + ",\n".join(parts + [rest]) + "\n}\n"
+
+
+_LISTS = ("findings", "notes")
