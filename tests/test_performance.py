@@ -78,7 +78,9 @@ def test_the_probe_sees_heavy_imports_when_they_happen(tmp_path):
     assert _heavy_imports(root, "check", "compose.yaml") == "ruamel"
 
 
-def test_each_file_is_read_once(tmp_path, monkeypatch):
+def _scan_counting_reads(tmp_path: Path, monkeypatch, **kw) -> tuple[object, Counter]:
+    """A scan of a copy of the non-compliant example, one process, and how
+    often each file was read."""
     root = tmp_path / "repo"
     shutil.copytree(ROOT / "examples" / "noncompliant", root)
     reads: Counter[str] = Counter()
@@ -90,24 +92,17 @@ def test_each_file_is_read_once(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Repository, "_read", counting)
     monkeypatch.setenv("KOHALINT_JOBS", "1")
-    report = run_scan(root, Settings())
+    return run_scan(root, Settings(), **kw), reads
+
+
+def test_each_file_is_read_once(tmp_path, monkeypatch):
+    report, reads = _scan_counting_reads(tmp_path, monkeypatch)
     assert report.findings and reads
     assert {p: n for p, n in reads.items() if n > 1} == {}
 
 
 def test_precommit_on_a_compose_file_reads_its_project_not_the_workflows(tmp_path, monkeypatch):
-    root = tmp_path / "repo"
-    shutil.copytree(ROOT / "examples" / "noncompliant", root)
-    reads: Counter[str] = Counter()
-    original = Repository._read
-
-    def counting(self, path):
-        reads[path] += 1
-        return original(self, path)
-
-    monkeypatch.setattr(Repository, "_read", counting)
-    monkeypatch.setenv("KOHALINT_JOBS", "1")
-    report = run_scan(root, Settings(), only_files=["compose.prod.yaml"])
+    report, reads = _scan_counting_reads(tmp_path, monkeypatch, only_files=["compose.prod.yaml"])
     assert report.findings
     assert {"compose.yaml", "compose.prod.yaml"} <= set(reads)
     assert [p for p in reads if p.startswith(".github/")] == []
