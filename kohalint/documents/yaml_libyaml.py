@@ -36,12 +36,19 @@ _FLOAT = re.compile(r"[-+]?(?:[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
 _CORE = "tag:yaml.org,2002:"
 STR, SEQ, MAP = _CORE + "str", _CORE + "seq", _CORE + "map"
 # Directives, and document end markers (ruamel counts a second `...` as
-# another document, libyaml does not), go to ruamel.
+# another document, libyaml does not).
 _DIRECTIVE_OR_END = re.compile(r"(?m)^(?:%|\.\.\.)")
-# Tabs too: ruamel refuses some that libyaml (and YAML) accept (`a: 0<TAB>`).
 # YAML 1.1 breaks lines at these, 1.2 does not: line numbers would differ.
-# (A byte-order mark inside the text, not at its start, is left to ruamel too.)
 _AMBIGUOUS = ("\x85", "\u2028", "\u2029")
+
+
+def _left_to_ruamel(text: str) -> bool:
+    """Texts the two parsers were seen to read differently, whatever follows."""
+    return (("%" in text or "..." in text) and _DIRECTIVE_OR_END.search(text) is not None
+            # ruamel refuses some tabs that libyaml (and YAML) accept: `a: 0<TAB>`
+            or "\t" in text
+            or any(c in text for c in _AMBIGUOUS)
+            or "\ufeff" in text[1:])  # a byte-order mark not at the start
 
 
 def resolve_plain(value: str) -> str:
@@ -102,14 +109,13 @@ def available() -> bool:
 def compose(text: str, max_depth: int, deadline: Optional[float]) -> tuple[bool, Optional[Node]]:
     """(True, root node or None for an empty stream), or (False, None) when
     ruamel must decide. Raises TooSlow past `deadline`."""
-    if not available() or ("%" in text or "..." in text) and _DIRECTIVE_OR_END.search(text) \
-            or "\t" in text or any(c in text for c in _AMBIGUOUS) or "\ufeff" in text[1:]:
+    if not available() or _left_to_ruamel(text):
         return False, None
     (CParser, YAMLError, Scalar, Alias, SeqStart, MapStart, SeqEnd, MapEnd,
      DocStart, StreamEnd, DocEnd) = _EVENTS[0]
     ends = (SeqEnd, MapEnd, StreamEnd, DocEnd)
     anchors: dict[str, Node] = {}
-    # open collections: [node, items, pending key] (pending key: mappings only)
+    # open collections: [node, key read and waiting for its value (mappings)]
     stack: list[list[Any]] = []
     root: Optional[Node] = None
     documents = 0
@@ -119,17 +125,17 @@ def compose(text: str, max_depth: int, deadline: Optional[float]) -> tuple[bool,
         parser = CParser(text)
         while True:
             event = parser.get_event()
+            kind = type(event)
             if pending is not None:
                 # ruamel places an empty mapping value where the next token
                 # starts (at the end of the text when no newline ends it)
-                if type(event) in ends and not text.endswith("\n"):
+                if kind in ends and not text.endswith("\n"):
                     return False, None
                 pending.start_mark = event.start_mark
                 pending = None
             count += 1
             if deadline is not None and not count & 1023 and time.monotonic() > deadline:
                 raise TooSlow
-            kind = type(event)
             if kind is DocStart:
                 documents += 1
                 if documents > 1:
