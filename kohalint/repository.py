@@ -111,6 +111,8 @@ class Repository:
         self._by_kind: Optional[dict[str, list[str]]] = None
         self._names_in: Optional[dict[str, set[str]]] = None
         self._named: Optional[dict[str, list[str]]] = None
+        # directory (relative) -> its real path, or None when it lies outside the root
+        self._real_dirs: dict[str, Optional[str]] = {"": self._root_str}
 
     # -- listing -------------------------------------------------------------
     @property
@@ -221,12 +223,11 @@ class Repository:
     def _read(self, path: str) -> Optional[str]:
         if path not in self._fileset:
             return None
-        full = self.root / path
         try:
             # Every component, not only the last: a listed `d/x.yml` may sit
             # under a directory symlink (a hostile index can list it).
-            target = Path(os.path.realpath(full))
-            if not _is_within(target, self.root):
+            target = self._real_path(path)
+            if target is None:
                 self._note(path, "symlink points outside the scanned root: not read")
                 return None
             # O_NONBLOCK: a FIFO swapped in after listing opens at once instead
@@ -245,6 +246,30 @@ class Repository:
             self._note(path, f"cannot be read ({getattr(exc, 'strerror', None) or type(exc).__name__})")
             return None
         return self._decode(path, data)
+
+    def _real_path(self, path: str) -> Optional[str]:
+        """The file's real path, or None when it resolves outside the root.
+
+        Its directory is resolved once for all its files (a realpath costs
+        an lstat per component: most of reading a small file); the name
+        itself only when it is a symlink."""
+        folder, _, name = path.rpartition("/")
+        if folder in self._real_dirs:
+            real_dir = self._real_dirs[folder]
+        else:
+            real_dir = os.path.realpath(os.path.join(self._root_str, folder))
+            real_dir = self._real_dirs[folder] = real_dir if self._within(real_dir) else None
+        if real_dir is None:
+            return None
+        full = os.path.join(real_dir, name)
+        if os.path.islink(full):
+            full = os.path.realpath(full)
+            return full if self._within(full) else None
+        return full
+
+    def _within(self, real: str) -> bool:
+        root = self._root_str
+        return real == root or real.startswith(root if root.endswith("/") else root + "/")
 
     def _decode(self, path: str, data: bytes) -> Optional[str]:
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):

@@ -57,6 +57,31 @@ def test_symlink_out_of_root_is_never_read(tmp_path):
     assert any("outside the scanned root" in n.message for n in report.notes)
 
 
+def test_symlinks_within_the_root_are_read_through_and_directories_out_of_it_are_not(tmp_path):
+    # Directories are resolved once for all their files: a file under a
+    # symlinked directory, a symlinked file, and a directory that leads out
+    # of the root must each still be judged on its own real path.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "compose.yaml").write_text(BAD)
+    root = tmp_path / "r"
+    (root / "real").mkdir(parents=True)
+    (root / "real" / "compose.yaml").write_text(BAD)
+    (root / "alias").symlink_to(root / "real")            # a directory inside the root
+    (root / "compose.yaml").symlink_to(root / "real" / "compose.yaml")
+    (root / "away").symlink_to(outside)                   # a directory outside it
+    from kohalint.repository import Repository
+
+    repo = Repository(root)
+    for path in ("real/compose.yaml", "compose.yaml", "alias/compose.yaml", "away/compose.yaml"):
+        repo._fileset |= {path}  # as a hostile index could list them
+    assert repo.read_text("alias/compose.yaml") == BAD
+    assert repo.read_text("compose.yaml") == BAD
+    assert repo.read_text("real/compose.yaml") == BAD
+    assert repo.read_text("away/compose.yaml") is None
+    assert [n.path for n in repo.notes if "outside the scanned root" in n.message] == ["away/compose.yaml"]
+
+
 def test_symlink_loop_and_fifo_do_not_hang(tmp_path):
     root = tmp_path / "r"
     root.mkdir()
