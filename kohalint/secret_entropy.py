@@ -64,15 +64,30 @@ def hex_high(value: str) -> bool:
     return entropy > HEX_LIMIT
 
 
+# A quoted run long enough to be reported and closed by the quote that
+# opened it. Every run a plugin reports is one, so only the lines holding
+# one need the pairing of their quotes worked out; in most text, pairing
+# every short quoted string ('a', "x") was most of the time spent here.
+_B64_LONG = re.compile(r"""(['"])[%s]{%d,}(?=\1)""" % (re.escape(B64_CHARSET), B64_MIN))
+_HEX_LONG = re.compile(r"""(['"])[%s]{%d,}(?=\1)""" % (re.escape(HEX_CHARSET), HEX_MIN))
+_ALPHABETS = ((_B64_LONG, _B64_QUOTED, b64_high), (_HEX_LONG, _HEX_QUOTED, hex_high))
+
+
 def high_entropy_spans(text: str) -> Iterator[int]:
     """Start offsets of the quoted values the entropy plugins would report in
-    `text` (lines joined with newlines: no run crosses one)."""
-    for m in _B64_QUOTED.finditer(text):
-        if b64_high(m.group(2)):
-            yield m.start()
-    for m in _HEX_QUOTED.finditer(text):
-        if hex_high(m.group(2)):
-            yield m.start()
+    `text` (lines joined with newlines: no run crosses one, so quotes pair up
+    within a line and each line can be paired on its own)."""
+    for long_run, quoted, high in _ALPHABETS:
+        paired_to = -1
+        for m in long_run.finditer(text):
+            if m.start() < paired_to:
+                continue  # its line was paired already
+            start = text.rfind("\n", 0, m.start()) + 1
+            end = text.find("\n", m.end())
+            paired_to = end = len(text) if end < 0 else end
+            for q in quoted.finditer(text, start, end):
+                if high(q.group(2)):
+                    yield q.start()
 
 
 def has_high_entropy(text: str) -> bool:

@@ -216,13 +216,13 @@ def candidate_lines(lines: list[str]) -> list[int]:
             mark(m.start())
     for pos in secret_entropy.high_entropy_spans(text):
         mark(pos)
-    judged: set[int] = set()
-    for m in _KEYWORD_ANCHOR.finditer(lower):
+    m = _KEYWORD_ANCHOR.search(lower)
+    while m:
         no = bisect.bisect_right(starts, m.start())
-        if no not in found and no not in judged:
-            judged.add(no)  # once per line: a line can hold a keyword at every other character
-            if _keyword_line(lines[no - 1]):
-                found.add(no)
+        if no not in found and _keyword_line(lines[no - 1]):
+            found.add(no)
+        # on from the next line: a line can hold a keyword at every other character
+        m = _KEYWORD_ANCHOR.search(lower, starts[no] if no < len(starts) else len(lower))
     return sorted(found)
 
 
@@ -235,15 +235,14 @@ def may_hold_secret(path: str, text: str) -> bool:
     lower = _lower(text)
     if strong_match(text, lower):
         return True
-    checked_to = -1
-    for m in _KEYWORD_ANCHOR.finditer(lower):
-        if m.start() < checked_to:
-            continue  # that line was judged already
+    m = _KEYWORD_ANCHOR.search(lower)
+    while m:
         start = lower.rfind("\n", 0, m.start()) + 1
         end = lower.find("\n", m.end())
-        checked_to = end = len(lower) if end < 0 else end
+        end = len(lower) if end < 0 else end
         if _keyword_line(lower[start:end]):
             return True
+        m = _KEYWORD_ANCHOR.search(lower, end)  # the next line holding one: a line is judged once
     if path.lower().endswith(_YAML_EXT):
         # `!!binary` values reach the plugins re-encoded, joined across lines
         return ("!!binary" in text or ":binary" in text

@@ -86,6 +86,26 @@ def test_the_line_prefilter_is_the_plugins(line):
         assert line_may_hold(line), line
 
 
+def _paired_over_the_whole_text(text: str) -> set[int]:
+    """The plugins' own way: every quoted run of the text paired left to right."""
+    return ({m.start() for m in E._B64_QUOTED.finditer(text) if E.b64_high(m.group(2))}
+            | {m.start() for m in E._HEX_QUOTED.finditer(text) if E.hex_high(m.group(2))})
+
+
+@FAST
+@given(st.lists(st.lists(_PIECES, max_size=5).map("".join), max_size=5).map("\n".join))
+def test_pairing_only_the_lines_with_a_long_run_finds_every_span(text):
+    assert set(E.high_entropy_spans(text)) == _paired_over_the_whole_text(text), text
+
+
+def test_a_short_quoted_string_still_takes_the_quote_that_closes_it():
+    # 'ab' pairs first and takes the quote a long run would open with; the
+    # run that follows is then the plugins' only on the second line.
+    run = "".join(["k9Xv2LqP", "7zT4mWc8", "Yb3NhR6s", "Jd5Fg"])
+    text = f"x = 'ab'{run}'\ny = '{run}'"
+    assert list(E.high_entropy_spans(text)) == [text.index("\n") + 5] == sorted(_paired_over_the_whole_text(text))
+
+
 def test_a_quoted_option_is_no_candidate():
     line = '    command: ["--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci"]'
     assert not line_may_hold(line)
