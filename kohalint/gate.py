@@ -225,7 +225,7 @@ def gate_dict(gate: GateResult) -> dict:
     from kohalint import __version__
 
     def finding(f: Finding) -> dict:
-        return f.model_dump(mode="json", exclude={"identity"})
+        return f.as_json()
 
     def area(a: AreaResult) -> dict:
         return {

@@ -212,6 +212,19 @@ def test_rule_docs_are_current():
         assert (docs / name).read_text(encoding="utf-8") == text, f"{name} is stale: python -m kohalint.docs_gen"
 
 
+def test_a_findings_json_is_pydantics_dump_of_it():
+    from kohalint.models import Area, Finding, Location, Severity, Suppression
+
+    loc = Location(path="a/compose.yaml", line=3, column=5, note="here")
+    full = Finding(rule_id="KL401", rule_name="n", area=Area.runtime, severity=Severity.high, message="m",
+                   location=loc, related=[loc, Location(path="b")], identity="i", fingerprint="f",
+                   suppression=Suppression(kind="inSource", justification="why", location=loc))
+    assert set(Finding.model_fields) - {"identity"} == set(full.as_json())  # a new field is serialized too
+    bare = full.model_copy(update={"related": [], "suppression": Suppression(kind="external")})
+    for f in (full, bare, full.model_copy(update={"suppression": None})):
+        assert f.as_json() == f.model_dump(mode="json", exclude={"identity"})
+
+
 def test_json_report_is_the_report_dict_with_one_finding_per_line(make_repo):
     import kohalint
     from kohalint.reporters import render

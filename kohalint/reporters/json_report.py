@@ -20,7 +20,7 @@ def report_dict(report: Report) -> dict:
             "files_scanned": report.files_scanned,
             "internal_error": report.internal_error,
         },
-        "findings": [f.model_dump(mode="json", exclude={"identity"}) for f in report.findings],
+        "findings": [f.as_json() for f in report.findings],
         "notes": [n.model_dump(mode="json") for n in report.notes],
     }
 
