@@ -53,29 +53,38 @@ def run_scan(root: Path, settings: Settings, *, only_files: Optional[Iterable[st
     ctx.only = frozenset(only) if only is not None else None
     findings: list[Finding] = []
     report = Report(root=str(repo.root), rules_run=[c.id for c in checks], files_scanned=len(repo.files))
-    from kohalint.workers import PER_FILE_TARGETS, run_per_file
+    from kohalint.workers import PER_FILE_TARGETS, run_per_file, run_split
 
     # Large repositories: the per-file rules run on every core first; their
     # findings are put back below in the order this loop produces them.
     done = run_per_file(ctx, checks, only, run_all, _call, _internal_error)
     if done is not None:
         report.internal_error |= done.internal_error
+
+    def run_one(chk: Check) -> tuple[list[Finding], bool]:
+        # Each rule runs guarded: an exception on one file is KL003 for that
+        # file, running past limits.rule-timeout stops the rule with KL003.
+        ctx.check = chk
+        where: dict[str, str] = {}
+        per_target, failed = run_rule_by_target(ctx, chk, _targets(chk, ctx, only, run_all, where), _call,
+                                                _internal_error, settings.limits.rule_timeout, where)
+        return [f for _, found in per_target for f in found], failed
+
+    in_process = [c for c in checks if c.target != "engine" and c.func is not None
+                  and not (done is not None and c.target in PER_FILE_TARGETS)]
+    # ... and then the repository and compose rules on both cores as well.
+    ran = run_split(ctx, in_process, run_one) if done is not None else {}
     for chk in checks:
         if chk.target == "engine" or chk.func is None:
             continue
-        ctx.check = chk
         if done is not None and chk.target in PER_FILE_TARGETS:
             kind = chk.target
             for path in repo.files if kind == "text" else repo.files_of_kind(kind):
                 if only is None or run_all or path in only:
                     findings.extend(done.take(chk.id, path))
             continue
-        # Each rule runs guarded: an exception on one file is KL003 for that
-        # file, running past limits.rule-timeout stops the rule with KL003.
-        where: dict[str, str] = {}
-        per_target, failed = run_rule_by_target(ctx, chk, _targets(chk, ctx, only, run_all, where), _call,
-                                                _internal_error, settings.limits.rule_timeout, where)
-        findings.extend(f for _, found in per_target for f in found)
+        found, failed = ran.pop(chk.id) if chk.id in ran else run_one(chk)
+        findings.extend(found)
         report.internal_error |= failed
     ids = {c.id for c in checks}
     if "KL001" in ids:

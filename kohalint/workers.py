@@ -297,6 +297,88 @@ def _warm(workflow: Any) -> None:
             pass
 
 
+# -- the repository and compose rules, on two cores ------------------------------
+
+def run_split(ctx: Context, checks: list[Check],
+              run_one: Callable[[Check], tuple[list[Finding], bool]]) -> dict[str, tuple[list[Finding], bool]]:
+    """Run `checks` in this process and one forked from it, each taking the
+    next rule from a shared counter until none is left; {rule id: (its
+    findings, failed)} for every rule, or {} when this scan stays in one
+    process (the caller then runs them itself).
+
+    After the per-file phase these rules ran on one core: a large
+    repository's compose projects, option files and scripts are all in
+    memory by then, so a fork shares them for nothing. Only the rules'
+    findings, the notes and the parse errors they met come back (KL001
+    counts a document a rule asked for); which process ran a rule does not
+    show in the report. A forked process that dies leaves its rules to
+    this one."""
+    jobs, _ = _jobs()
+    if len(checks) < 2 or jobs < 2:
+        return {}
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return {}
+    mp = multiprocessing.get_context("fork")
+    if any(c.target == "compose" for c in checks):
+        try:
+            ctx.docs.compose_projects()  # most of these rules read them: built once, before the fork
+        except Exception:  # noqa: BLE001 - the rules that ask fail the same way, as KL003
+            pass
+    counter = mp.Value("i", 0)
+    receiving, sending = mp.Pipe(duplex=False)
+    known = set(ctx.docs.key_errors)
+    first_note = len(ctx.repo.notes)
+    child = mp.Process(target=_split_child, args=(ctx, checks, run_one, counter, sending, known, first_note),
+                       daemon=True)
+    child.start()
+    sending.close()  # this end is the child's: its exit without sending ends `recv` below
+    ran = _take_turns(checks, run_one, counter)
+    try:
+        theirs = receiving.recv()
+    except (EOFError, OSError):
+        theirs = None
+    finally:
+        receiving.close()
+        child.join()
+    if theirs is None:
+        return {c.id: run_one(c) if c.id not in ran else ran[c.id] for c in checks}
+    for rule_id, (rows, failed) in theirs["checks"].items():
+        ran[rule_id] = ([_from_row(r) for r in rows], failed)
+    ctx.repo.notes.extend(theirs["notes"])
+    for kind, path, error in theirs["errors"]:
+        if (kind, path) not in ctx.docs.key_errors:
+            ctx.docs.adopt(kind, path, None, error)
+    return ran
+
+
+def _take_turns(checks: list[Check], run_one: Callable, counter: Any) -> dict[str, tuple[list[Finding], bool]]:
+    ran = {}
+    while True:
+        with counter.get_lock():
+            i = counter.value
+            counter.value = i + 1
+        if i >= len(checks):
+            return ran
+        ran[checks[i].id] = run_one(checks[i])
+
+
+def _split_child(ctx: Context, checks: list[Check], run_one: Callable, counter: Any, conn: Any,
+                 known: set, first_note: int) -> None:
+    try:
+        ran = _take_turns(checks, run_one, counter)
+        docs = ctx.docs
+        conn.send({"checks": {rule_id: ([_to_row(f) for f in found], failed)
+                              for rule_id, (found, failed) in ran.items()},
+                   "notes": ctx.repo.notes[first_note:],
+                   "errors": [(kind, path, err) for (kind, path), err in docs.key_errors.items()
+                              if (kind, path) not in known]})
+        conn.close()
+    finally:
+        os._exit(0)  # no atexit handlers or finalizers of the parent's objects
+
+
 def _to_row(f: Finding) -> FindingRow:
     # Tuples pickle ten times faster than pydantic models.
     loc = f.location

@@ -18,6 +18,7 @@ import posixpath
 import shutil
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -48,6 +49,7 @@ REPO = {
 
 PROBE = """
 import sys
+import time
 from kohalint.cli import main
 main(sys.argv[1:])
 heavy = sorted({m.split(".")[0] for m in sys.modules} & {"detect_secrets", "bashlex", "ruamel"})
@@ -190,3 +192,78 @@ def test_a_worker_that_dies_becomes_kl003(tmp_path, monkeypatch):
         assert others == json.loads(clean)["findings"]
     finally:
         registry.remove("ZZ901")
+
+
+def _repository_rule(rule_id: str, func):
+    from kohalint.rule_catalog import RuleRecord
+    from kohalint.rules import check
+
+    record = RuleRecord.model_validate({
+        "id": rule_id, "name": f"probe-{rule_id.lower()}", "area": "security", "severity": "low",
+        "summary": "s", "rationale": "r", "remediation": "m",
+        "examples": {"bad": [{"files": {"a": "b"}}], "good": [{"files": {"a": "b"}}]}})
+    check(rule_id, f"probe-{rule_id.lower()}", target="repository", record=record)(func)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers need fork")
+def test_repository_rules_run_in_two_processes_and_report_as_one(tmp_path, monkeypatch):
+    from kohalint.rules import registry
+
+    meeting = tmp_path / "meeting"
+    meeting.mkdir()
+
+    def meet(rule_id):
+        # Each probe waits for the other: they can only both finish when two
+        # processes run them at the same time.
+        def rule(ctx):
+            (meeting / rule_id).write_text(str(os.getpid()))
+            other = meeting / ("ZZ912" if rule_id == "ZZ911" else "ZZ911")
+            for _ in range(500):
+                if other.exists():
+                    break
+                time.sleep(0.01)
+            return [ctx.finding("compose.yaml", 1, f"{rule_id} met the other: {other.exists()}")]
+        return rule
+
+    root = tmp_path / "repo"
+    shutil.copytree(ROOT / "examples" / "noncompliant", root)
+    try:
+        for rule_id in ("ZZ911", "ZZ912"):
+            _repository_rule(rule_id, meet(rule_id))
+        text, error = _report(root, "2", monkeypatch)
+        pids = {(meeting / r).read_text() for r in ("ZZ911", "ZZ912")}
+    finally:
+        registry.remove("ZZ911")
+        registry.remove("ZZ912")
+    assert not error and len(pids) == 2
+    found = json.loads(text)["findings"]
+    probes = [f["message"] for f in found if f["rule_id"].startswith("ZZ")]
+    assert probes == ["ZZ911 met the other: True", "ZZ912 met the other: True"]
+    # every other rule as in one process, in the same order
+    sequential, _ = _report(root, "1", monkeypatch)
+    assert [f for f in found if not f["rule_id"].startswith("ZZ")] == json.loads(sequential)["findings"]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers need fork")
+def test_repository_rules_of_a_forked_process_that_dies_run_again_here(tmp_path, monkeypatch):
+    from kohalint.rules import registry
+
+    parent = os.getpid()
+
+    def dies_when_forked(ctx):
+        if os.getpid() != parent:
+            os._exit(3)  # a crash in the process sharing the repository rules
+        return [ctx.finding("compose.yaml", 1, "ran in the scanning process")]
+
+    root = tmp_path / "repo"
+    shutil.copytree(ROOT / "examples" / "noncompliant", root)
+    try:
+        _repository_rule("ZZ913", dies_when_forked)
+        text, error = _report(root, "2", monkeypatch)
+        sequential, _ = _report(root, "1", monkeypatch)
+    finally:
+        registry.remove("ZZ913")
+    assert not error
+    assert [f["message"] for f in json.loads(text)["findings"] if f["rule_id"] == "ZZ913"] == \
+        ["ran in the scanning process"]
+    assert text == sequential
