@@ -32,9 +32,10 @@ def render_json(report: Report, **_: object) -> str:
     encoder does not indent; its Python one took a second for 26,000
     findings)."""
     data = report_dict(report)
+    encode = json.JSONEncoder(sort_keys=True).encode  # one encoder: json.dumps builds one per call
     parts = []
     for key in _LISTS:  # "findings" and "notes" sort before the other keys
-        items = ",\n".join("    " + json.dumps(item, sort_keys=True) for item in data.pop(key))
+        items = ",\n".join("    " + encode(item) for item in data.pop(key))
         parts.append(f'  "{key}": [\n{items}\n  ]' if items else f'  "{key}": []')
     rest = json.dumps(data, indent=2, sort_keys=True)[2:-2]  # the other keys, without "{\n" and "\n}"
     return "{\n" + ",\n".join(parts + [rest]) + "\n}\n"
