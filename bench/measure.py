@@ -2,7 +2,10 @@
 time, CPU time (user + system, children included) and peak memory, both of
 the largest single process (`/usr/bin/time`'s maximum resident set size) and
 of the whole process tree at once (polled from /proc every 20 ms), which is
-what a scan spread over worker processes really costs.
+what a scan spread over worker processes really costs. The tree's memory is
+the sum of each process's proportional set size (PSS): a forked process
+shares its parent's pages until either writes them, and summing resident
+sizes would count every shared page once per process.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ class Sample:
     wall: float
     cpu: float
     max_rss_mib: float       # the largest process
-    tree_rss_mib: float      # all processes of the run together, at their peak
+    tree_rss_mib: float      # all processes of the run together (PSS), at their peak
     load: float              # 1-minute load average when the run ended
     rc: int
 
@@ -52,6 +55,18 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+def _pss_kib(pid: int) -> int:
+    """Resident memory with each shared page split among the processes sharing it."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return _rss_kib(pid)  # a kernel without smaps_rollup (before 4.14)
+
+
 def _rss_kib(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/statm") as fh:
@@ -61,7 +76,7 @@ def _rss_kib(pid: int) -> int:
 
 
 class _TreePoller(threading.Thread):
-    """Peak of the summed resident memory of `pid`'s descendants."""
+    """Peak of the summed proportional resident memory of `pid`'s descendants."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -78,7 +93,7 @@ class _TreePoller(threading.Thread):
                 if p in seen:
                     continue
                 seen.add(p)
-                total += _rss_kib(p)
+                total += _pss_kib(p)
                 todo.extend(_children(p))
             self.peak_kib = max(self.peak_kib, total)
             self.stop.wait(0.02)

@@ -167,3 +167,29 @@ def test_strong_match_covers_regex_plugins(name, rx):
             assert strong_match(s) and line_may_hold(s), (name, s)
 
     prop()
+
+
+# -- detect-secrets' indirect-reference filter, answered by kohalint's faster expression --
+
+_REFERENCE_PIECES = st.sampled_from(["secret", "key", " ", "=", "==", "!==", ":", ":=", "!", "(", ")", "[", "]",
+                                     "get_key", "a.b-c", "'x'", "\x0b", "\t", "\n", "é", "#", ","])
+
+
+@settings(max_examples=1000, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(_REFERENCE_PIECES, max_size=14).map("".join))
+def test_the_indirect_reference_filter_answers_as_detect_secrets_does(line):
+    from detect_secrets.filters.heuristic import is_indirect_reference as theirs
+
+    from kohalint.secret_scanner import is_indirect_reference as ours
+
+    assert ours(line) == theirs(line), repr(line)
+
+
+def test_the_scan_uses_the_faster_indirect_reference_filter():
+    from kohalint.secret_scanner import is_indirect_reference
+
+    assert any(f.func is is_indirect_reference for f in machinery().line_filters)
+    for length in (1000, 1001):  # detect-secrets gives up on longer lines, and so does kohalint
+        line = "secret = get_key()".rjust(length, "x")
+        from detect_secrets.filters.heuristic import is_indirect_reference as theirs
+        assert is_indirect_reference(line) == theirs(line) == (length == 1000)
