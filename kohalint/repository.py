@@ -100,7 +100,7 @@ class Repository:
         self._texts: dict[str, Optional[str]] = {}
         self._exclude = GlobSet(exclude)
         self.git_root: Optional[Path] = _git_toplevel(self.root)
-        if self.git_root is not None and not _is_within(self.root, self.git_root.resolve()):
+        if self.git_root is not None and not _inside(self._root_str, str(self.git_root.resolve())):
             # `core.worktree` set elsewhere: git would list another tree than this one
             self.git_root = None
         listed, tracked = self._list_files()
@@ -258,18 +258,14 @@ class Repository:
             real_dir = self._real_dirs[folder]
         else:
             real_dir = os.path.realpath(os.path.join(self._root_str, folder))
-            real_dir = self._real_dirs[folder] = real_dir if self._within(real_dir) else None
+            real_dir = self._real_dirs[folder] = real_dir if _inside(real_dir, self._root_str) else None
         if real_dir is None:
             return None
         full = os.path.join(real_dir, name)
         if os.path.islink(full):
             full = os.path.realpath(full)
-            return full if self._within(full) else None
+            return full if _inside(full, self._root_str) else None
         return full
-
-    def _within(self, real: str) -> bool:
-        root = self._root_str
-        return real == root or real.startswith(root if root.endswith("/") else root + "/")
 
     def _decode(self, path: str, data: bytes) -> Optional[str]:
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -314,12 +310,9 @@ class Repository:
         return any(p.endswith(".gitignore") for p in self.files)
 
 
-def _is_within(path: Path, root: Path) -> bool:
-    try:
-        path.relative_to(root)
-        return True
-    except ValueError:
-        return False
+def _inside(real: str, root: str) -> bool:
+    """Whether the resolved path `real` is `root` or lies under it."""
+    return real == root or real.startswith(root if root.endswith("/") else root + "/")
 
 
 def _git_env() -> dict[str, str]:

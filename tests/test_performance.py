@@ -49,7 +49,6 @@ REPO = {
 
 PROBE = """
 import sys
-import time
 from kohalint.cli import main
 main(sys.argv[1:])
 heavy = sorted({m.split(".")[0] for m in sys.modules} & {"detect_secrets", "bashlex", "ruamel"})
@@ -161,22 +160,28 @@ def test_workers_change_nothing_in_the_report(tmp_path, monkeypatch):
         _report(root, "1", monkeypatch, only_files=[str(root / f) for f in files], run_all=True)
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="workers need fork")
-def test_a_worker_that_dies_becomes_kl003(tmp_path, monkeypatch):
+def _probe_rule(rule_id: str, func, target: str = "repository") -> None:
+    """Register `func` as a test-only rule (the caller removes it)."""
     from kohalint.rule_catalog import RuleRecord
-    from kohalint.rules import check, registry
+    from kohalint.rules import check
 
     record = RuleRecord.model_validate({
-        "id": "ZZ901", "name": "dies-on-boom", "area": "security", "severity": "low",
+        "id": rule_id, "name": f"probe-{rule_id.lower()}", "area": "security", "severity": "low",
         "summary": "s", "rationale": "r", "remediation": "m",
         "examples": {"bad": [{"files": {"a": "b"}}], "good": [{"files": {"a": "b"}}]}})
+    check(rule_id, f"probe-{rule_id.lower()}", target=target, record=record)(func)
 
-    @check("ZZ901", "dies-on-boom", target="text", record=record)
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers need fork")
+def test_a_worker_that_dies_becomes_kl003(tmp_path, monkeypatch):
+    from kohalint.rules import registry
+
     def dies(path, ctx):
         if path.endswith("boom.txt"):
             os._exit(3)  # what a segfault or the OOM killer does to a worker
         return []
 
+    _probe_rule("ZZ901", dies, target="text")
     try:
         root = tmp_path / "repo"
         shutil.copytree(ROOT / "examples" / "noncompliant", root)
@@ -194,15 +199,6 @@ def test_a_worker_that_dies_becomes_kl003(tmp_path, monkeypatch):
         registry.remove("ZZ901")
 
 
-def _repository_rule(rule_id: str, func):
-    from kohalint.rule_catalog import RuleRecord
-    from kohalint.rules import check
-
-    record = RuleRecord.model_validate({
-        "id": rule_id, "name": f"probe-{rule_id.lower()}", "area": "security", "severity": "low",
-        "summary": "s", "rationale": "r", "remediation": "m",
-        "examples": {"bad": [{"files": {"a": "b"}}], "good": [{"files": {"a": "b"}}]}})
-    check(rule_id, f"probe-{rule_id.lower()}", target="repository", record=record)(func)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="workers need fork")
@@ -229,7 +225,7 @@ def test_repository_rules_run_in_two_processes_and_report_as_one(tmp_path, monke
     shutil.copytree(ROOT / "examples" / "noncompliant", root)
     try:
         for rule_id in ("ZZ911", "ZZ912"):
-            _repository_rule(rule_id, meet(rule_id))
+            _probe_rule(rule_id, meet(rule_id))
         text, error = _report(root, "2", monkeypatch)
         pids = {(meeting / r).read_text() for r in ("ZZ911", "ZZ912")}
     finally:
@@ -258,7 +254,7 @@ def test_repository_rules_of_a_forked_process_that_dies_run_again_here(tmp_path,
     root = tmp_path / "repo"
     shutil.copytree(ROOT / "examples" / "noncompliant", root)
     try:
-        _repository_rule("ZZ913", dies_when_forked)
+        _probe_rule("ZZ913", dies_when_forked)
         text, error = _report(root, "2", monkeypatch)
         sequential, _ = _report(root, "1", monkeypatch)
     finally:
